@@ -1,0 +1,162 @@
+"""PyTorch reference for bench/model_bench.ts: the same Qwen2 architecture, shapes and
+measurements (train step = forward + next-token CE + backward + AdamW; prefill = forward;
+decode = 64 new tokens after a 32-token prompt with a KV cache), one JSON line on stdout.
+
+Run with the system interpreter (Debian python3-torch + libopenblas0-pthread):
+  /usr/bin/python3 bench/torch_bench.py --vocab 512 --hidden 256 --layers 4 --heads 4 \
+      --kv-heads 2 --intermediate 512 --batch 8 --seq 128
+"""
+import argparse
+import json
+import math
+import os
+import time
+
+import torch
+import torch.nn.functional as F
+
+
+class RMSNorm(torch.nn.Module):
+    def __init__(self, h, eps):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.ones(h))
+        self.eps = eps
+
+    def forward(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+def rotate_half(x):
+    x1, x2 = x.chunk(2, dim=-1)
+    return torch.cat((-x2, x1), dim=-1)
+
+
+class Layer(torch.nn.Module):
+    def __init__(self, a):
+        super().__init__()
+        h, d = a.hidden, a.hidden // a.heads
+        self.nh, self.kv, self.d = a.heads, a.kv_heads, d
+        self.q = torch.nn.Linear(h, a.heads * d)
+        self.k = torch.nn.Linear(h, a.kv_heads * d)
+        self.v = torch.nn.Linear(h, a.kv_heads * d)
+        self.o = torch.nn.Linear(a.heads * d, h, bias=False)
+        self.gate = torch.nn.Linear(h, a.intermediate, bias=False)
+        self.up = torch.nn.Linear(h, a.intermediate, bias=False)
+        self.down = torch.nn.Linear(a.intermediate, h, bias=False)
+        self.n1, self.n2 = RMSNorm(h, 1e-6), RMSNorm(h, 1e-6)
+
+    def forward(self, x, cos, sin, cache=None):
+        b, t, _ = x.shape
+        y = self.n1(x)
+        q = self.q(y).view(b, t, self.nh, self.d).transpose(1, 2)
+        k = self.k(y).view(b, t, self.kv, self.d).transpose(1, 2)
+        v = self.v(y).view(b, t, self.kv, self.d).transpose(1, 2)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        if cache is not None:
+            if cache[0] is not None:
+                k = torch.cat([cache[0], k], 2)
+                v = torch.cat([cache[1], v], 2)
+            cache[0], cache[1] = k, v
+        rep = self.nh // self.kv
+        kk = k.repeat_interleave(rep, dim=1)
+        vv = v.repeat_interleave(rep, dim=1)
+        s = kk.shape[2]
+        att = (q @ kk.transpose(-1, -2)) / math.sqrt(self.d)
+        mask = torch.ones(t, s, dtype=torch.bool).tril(diagonal=s - t)
+        att = att.masked_fill(~mask, float("-inf")).softmax(-1)
+        o = (att @ vv).transpose(1, 2).reshape(b, t, self.nh * self.d)
+        x = x + self.o(o)
+        y = self.n2(x)
+        return x + self.down(F.silu(self.gate(y)) * self.up(y))
+
+
+class Model(torch.nn.Module):
+    def __init__(self, a):
+        super().__init__()
+        self.a = a
+        self.embed = torch.nn.Embedding(a.vocab, a.hidden)
+        self.layers = torch.nn.ModuleList([Layer(a) for _ in range(a.layers)])
+        self.norm = RMSNorm(a.hidden, 1e-6)
+        d = a.hidden // a.heads
+        self.register_buffer("inv", 1e6 ** (-torch.arange(0, d, 2).float() / d), persistent=False)
+        for p in self.parameters():
+            if p.dim() > 1:
+                torch.nn.init.normal_(p, std=0.02)
+
+    def forward(self, ids, caches=None, start=0):
+        t = ids.shape[1]
+        pos = torch.arange(start, start + t).float()
+        f = torch.outer(pos, self.inv)
+        emb = torch.cat([f, f], -1)
+        cos, sin = emb.cos(), emb.sin()
+        x = self.embed(ids)
+        for i, layer in enumerate(self.layers):
+            x = layer(x, cos, sin, None if caches is None else caches[i])
+        return self.norm(x) @ self.embed.weight.t()  # tied LM head
+
+
+def timed(fn, reps):
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        fn()
+    return (time.perf_counter() - t0) / reps
+
+
+def main():
+    p = argparse.ArgumentParser()
+    for k, v in [("vocab", 512), ("hidden", 256), ("layers", 4), ("heads", 4), ("kv-heads", 2),
+                 ("intermediate", 512), ("batch", 8), ("seq", 128), ("steps", 5), ("warmup", 2),
+                 ("seed", 0), ("threads", os.cpu_count() or 1), ("prompt", 32), ("new", 64)]:
+        p.add_argument("--" + k, type=int, default=v)
+    a = p.parse_args()
+    torch.manual_seed(a.seed)
+    torch.set_num_threads(a.threads)
+    m = Model(a)
+    opt = torch.optim.AdamW(m.parameters(), lr=1e-3, weight_decay=0.01)
+    ids = torch.randint(0, a.vocab, (a.batch, a.seq + 1))
+    x, y = ids[:, :-1], ids[:, 1:]
+
+    def train():
+        opt.zero_grad(set_to_none=True)
+        logits = m(x)
+        loss = F.cross_entropy(logits.reshape(-1, a.vocab), y.reshape(-1))
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    for _ in range(a.warmup):
+        train()
+    train_s = timed(train, a.steps)
+
+    def prefill():
+        with torch.no_grad():
+            m(x)
+
+    prefill()
+    prefill_s = timed(prefill, a.steps)
+
+    def decode():
+        with torch.no_grad():
+            caches = [[None, None] for _ in range(a.layers)]
+            prompt = ids[:, : a.prompt]
+            nxt = m(prompt, caches, 0)[:, -1].argmax(-1, keepdim=True)
+            t0 = time.perf_counter()
+            for i in range(a.new):
+                nxt = m(nxt, caches, a.prompt + i)[:, -1].argmax(-1, keepdim=True)
+            return time.perf_counter() - t0
+
+    decode()
+    decode_s = min(decode() for _ in range(2))
+    n = a.batch * a.seq
+    print(json.dumps({
+        "params": sum(p.numel() for p in m.parameters()),
+        "train_tokens_per_s": n / train_s,
+        "prefill_tokens_per_s": n / prefill_s,
+        "decode_tokens_per_s": a.batch * a.new / decode_s,
+        "backend": f"torch-{torch.__version__}-threads{torch.get_num_threads()}",
+    }))
+
+
+if __name__ == "__main__":
+    main()

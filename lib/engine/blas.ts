@@ -1,0 +1,141 @@
+/**
+ * OpenBLAS through Deno FFI. {@link loadBlas} returns `null` (after a one-line notice on stderr)
+ * when the library or the FFI permission is missing, so callers fall back to stock kernels.
+ *
+ * @module
+ */
+
+/** Library names tried in order by {@link loadBlas}. */
+export const DEFAULT_BLAS_NAMES: readonly string[] = [
+  "libopenblas.so.0",
+  "/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0",
+  "/usr/lib/aarch64-linux-gnu/openblas-pthread/libopenblas.so.0",
+  "libopenblas.so",
+  "libopenblas.dylib",
+];
+
+const SYMBOLS = {
+  cblas_sgemm: {
+    parameters: [
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "f32",
+      "buffer",
+      "i32",
+      "buffer",
+      "i32",
+      "f32",
+      "buffer",
+      "i32",
+    ],
+    result: "void",
+  },
+  openblas_get_num_threads: { parameters: [], result: "i32", optional: true },
+  openblas_set_num_threads: { parameters: ["i32"], result: "void", optional: true },
+} as const;
+
+/** Row-major single-precision GEMM: C = alpha·op(A)·op(B) + beta·C. */
+export type Sgemm = (
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: Float32Array,
+  lda: number,
+  b: Float32Array,
+  ldb: number,
+  beta: number,
+  c: Float32Array,
+  ldc: number,
+) => void;
+
+/** A loaded BLAS library. */
+export interface BlasLib {
+  /** The name that was opened. */
+  name: string;
+  /** Threads OpenBLAS uses (1 when unknown). */
+  threads: number;
+  /** Row-major SGEMM. */
+  sgemm: Sgemm;
+  /** Set the OpenBLAS thread count (no-op when unsupported). */
+  setThreads(n: number): void;
+  /** Close the library. */
+  close(): void;
+}
+
+const ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
+
+const noticed = new Set<string>();
+
+/** Print a one-line notice on stderr, at most once per `key` and process. */
+export function engineNotice(key: string, message: string): void {
+  if (noticed.has(key)) return;
+  noticed.add(key);
+  console.error(`[msgrpo engine] ${message}`);
+}
+
+/** Options of {@link loadBlas}. */
+export interface LoadBlasOptions {
+  /** Library names or paths tried in order (default {@link DEFAULT_BLAS_NAMES}). */
+  names?: readonly string[];
+  /** Receives the one-line fallback notice (default: stderr, once per process). */
+  notice?: (message: string) => void;
+}
+
+/**
+ * Open OpenBLAS. Returns `null` and emits one notice line when none of the names loads.
+ *
+ * @example
+ * ```ts
+ * const blas = loadBlas();
+ * if (blas) console.log(blas.name, blas.threads);
+ * ```
+ */
+export function loadBlas(options: LoadBlasOptions = {}): BlasLib | null {
+  const names = options.names ?? DEFAULT_BLAS_NAMES;
+  const notice = options.notice ?? ((m: string) => engineNotice("blas", m));
+  const errors: string[] = [];
+  for (const name of names) {
+    try {
+      const lib = Deno.dlopen(name, SYMBOLS);
+      const s = lib.symbols;
+      const sgemm: Sgemm = (ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =>
+        s.cblas_sgemm(
+          ROW_MAJOR,
+          ta ? TRANS : NO_TRANS,
+          tb ? TRANS : NO_TRANS,
+          m,
+          n,
+          k,
+          alpha,
+          a,
+          lda,
+          b,
+          ldb,
+          beta,
+          c,
+          ldc,
+        );
+      return {
+        name,
+        threads: s.openblas_get_num_threads ? s.openblas_get_num_threads() : 1,
+        sgemm,
+        setThreads: (n: number) => s.openblas_set_num_threads?.(n),
+        close: () => lib.close(),
+      };
+    } catch (e) {
+      errors.push(`${name}: ${(e as Error).message.split("\n")[0]}`);
+    }
+  }
+  notice(
+    `OpenBLAS not loaded (${errors[0] ?? "no library names given"}); ` +
+      "matmul falls back to the stock wasm kernel (run `deno task setup` to install it)",
+  );
+  return null;
+}

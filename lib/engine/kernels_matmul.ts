@@ -1,0 +1,215 @@
+/**
+ * BLAS-backed `BatchMatMul` and `_FusedMatMul` kernels for the tfjs wasm backend. Transposes are
+ * handed to sgemm (no copies), batch dimensions broadcast, and a batch-free right operand folds
+ * the whole left batch into a single GEMM.
+ *
+ * @module
+ */
+import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
+import type { BlasLib } from "./blas.ts";
+import { f32View, sizeOf, type WasmBackendLike } from "./wasm_heap.ts";
+
+interface MatMulArgs {
+  inputs: { a: TensorInfo; b: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
+  backend: WasmBackendLike;
+  attrs: NamedAttrMap;
+}
+
+/** Broadcast two batch shapes (numpy rules); throws naming both shapes on mismatch. */
+export function broadcastBatch(a: readonly number[], b: readonly number[]): number[] {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const da = a[a.length - n + i] ?? 1, db = b[b.length - n + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new Error(`matMul: batch dims [${a}] and [${b}] do not broadcast`);
+    }
+    out.push(Math.max(da, db));
+  }
+  return out;
+}
+
+/** Flat batch index of an operand for each flat output batch index (broadcast-aware). */
+function batchIndexMap(opBatch: readonly number[], outBatch: readonly number[]): Int32Array {
+  const total = sizeOf(outBatch);
+  const map = new Int32Array(total);
+  const n = outBatch.length, pad = n - opBatch.length;
+  const strides = new Array<number>(n).fill(0);
+  let s = 1;
+  for (let i = n - 1; i >= pad; i--) {
+    const d = opBatch[i - pad];
+    strides[i] = d === 1 ? 0 : s;
+    s *= d;
+  }
+  for (let flat = 0; flat < total; flat++) {
+    let rem = flat, idx = 0;
+    for (let i = n - 1; i >= 0; i--) {
+      const c = rem % outBatch[i];
+      rem = (rem - c) / outBatch[i];
+      idx += c * strides[i];
+    }
+    map[flat] = idx;
+  }
+  return map;
+}
+
+/**
+ * Compute `out = op(a)·op(b)` for rank ≥ 2 float32 tensors with broadcasting batch dims,
+ * allocating the output. Returns the output and its [batch, M, N] sizes.
+ */
+export function blasBatchMatMul(
+  blas: BlasLib,
+  backend: WasmBackendLike,
+  a: TensorInfo,
+  b: TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+): TensorInfo {
+  if (a.dtype !== "float32" || b.dtype !== "float32") {
+    throw new Error(`BatchMatMul: only float32 is supported, got ${a.dtype} and ${b.dtype}`);
+  }
+  const ra = a.shape.length, rb = b.shape.length;
+  if (ra < 2 || rb < 2) throw new Error(`BatchMatMul: rank < 2 ([${a.shape}], [${b.shape}])`);
+  const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
+  const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+  const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
+  const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+  if (k !== kb) {
+    throw new Error(
+      `BatchMatMul: inner dims ${k} and ${kb} differ for [${a.shape}] x [${b.shape}] ` +
+        `(transposeA=${transposeA}, transposeB=${transposeB})`,
+    );
+  }
+  const batchA = a.shape.slice(0, -2), batchB = b.shape.slice(0, -2);
+  const outBatch = broadcastBatch(batchA, batchB);
+  const out = backend.makeOutput([...outBatch, m, n], "float32");
+  const total = sizeOf(outBatch), nb = sizeOf(batchB), na = sizeOf(batchA);
+  const av = f32View(backend, a), bv = f32View(backend, b), cv = f32View(backend, out);
+  if (m === 0 || n === 0 || total === 0) return out;
+  if (k === 0) {
+    cv.fill(0);
+    return out;
+  }
+  const lda = transposeA ? m : k, ldb = transposeB ? k : n;
+  if (nb === 1 && !transposeA && na === total) {
+    // [batch·M, K] × [K, N] in one call.
+    blas.sgemm(false, transposeB, total * m, n, k, 1, av, lda, bv, ldb, 0, cv, n);
+    return out;
+  }
+  const ia = batchIndexMap(batchA, outBatch), ib = batchIndexMap(batchB, outBatch);
+  const sa = m * k, sb = k * n, sc = m * n;
+  for (let i = 0; i < total; i++) {
+    blas.sgemm(
+      transposeA,
+      transposeB,
+      m,
+      n,
+      k,
+      1,
+      av.subarray(ia[i] * sa, ia[i] * sa + sa),
+      lda,
+      bv.subarray(ib[i] * sb, ib[i] * sb + sb),
+      ldb,
+      0,
+      cv.subarray(i * sc, i * sc + sc),
+      n,
+    );
+  }
+  return out;
+}
+
+/** Add `bias` (broadcast to `shape`) into `c` in place. */
+function addBias(c: Float32Array, shape: readonly number[], bias: Float32Array, bShape: number[]) {
+  const n = shape[shape.length - 1];
+  if (bias.length === 1) {
+    const v = bias[0];
+    for (let i = 0; i < c.length; i++) c[i] += v;
+  } else if (bias.length === n && bShape[bShape.length - 1] === n) {
+    for (let r = 0; r < c.length; r += n) for (let j = 0; j < n; j++) c[r + j] += bias[j];
+  } else {
+    const map = batchIndexMap(bShape, [...shape]);
+    for (let i = 0; i < c.length; i++) c[i] += bias[map[i]];
+  }
+}
+
+/** Apply a fused activation in place (tfjs `_FusedMatMul` semantics). */
+function activate(
+  c: Float32Array,
+  shape: readonly number[],
+  activation: string,
+  alpha: number,
+  prelu: { v: Float32Array; shape: number[] } | null,
+): void {
+  switch (activation) {
+    case "linear":
+      return;
+    case "relu":
+      for (let i = 0; i < c.length; i++) if (c[i] < 0) c[i] = 0;
+      return;
+    case "relu6":
+      for (let i = 0; i < c.length; i++) c[i] = Math.min(6, Math.max(0, c[i]));
+      return;
+    case "elu":
+      for (let i = 0; i < c.length; i++) if (c[i] < 0) c[i] = Math.exp(c[i]) - 1;
+      return;
+    case "sigmoid":
+      for (let i = 0; i < c.length; i++) c[i] = 1 / (1 + Math.exp(-c[i]));
+      return;
+    case "leakyrelu":
+      for (let i = 0; i < c.length; i++) if (c[i] < 0) c[i] *= alpha;
+      return;
+    case "prelu": {
+      if (prelu === null) throw new Error("_FusedMatMul: prelu needs preluActivationWeights");
+      const map = batchIndexMap(prelu.shape, [...shape]);
+      for (let i = 0; i < c.length; i++) if (c[i] < 0) c[i] *= prelu.v[map[i]];
+      return;
+    }
+    default:
+      throw new Error(`_FusedMatMul: unsupported activation "${activation}"`);
+  }
+}
+
+/** Kernel configs for `BatchMatMul` and `_FusedMatMul` on the wasm backend backed by `blas`. */
+export function blasMatMulKernels(blas: BlasLib): KernelConfig[] {
+  const batchMatMul = (args: MatMulArgs): TensorInfo => {
+    const { a, b } = args.inputs;
+    return blasBatchMatMul(
+      blas,
+      args.backend,
+      a,
+      b,
+      !!args.attrs.transposeA,
+      !!args.attrs.transposeB,
+    );
+  };
+  const fused = (args: MatMulArgs): TensorInfo => {
+    const { a, b, bias, preluActivationWeights } = args.inputs;
+    const backend = args.backend;
+    const out = blasBatchMatMul(
+      blas,
+      backend,
+      a,
+      b,
+      !!args.attrs.transposeA,
+      !!args.attrs.transposeB,
+    );
+    const activation = (args.attrs.activation as string | undefined) ?? "linear";
+    if (bias == null && activation === "linear") return out;
+    const c = f32View(backend, out);
+    if (bias != null) addBias(c, out.shape, f32View(backend, bias), bias.shape);
+    const prelu = preluActivationWeights == null ? null : {
+      v: f32View(backend, preluActivationWeights),
+      shape: preluActivationWeights.shape,
+    };
+    activate(c, out.shape, activation, Number(args.attrs.leakyreluAlpha ?? 0.2), prelu);
+    return out;
+  };
+  return [
+    {
+      kernelName: "BatchMatMul",
+      backendName: "wasm",
+      kernelFunc: batchMatMul as unknown as KernelFunc,
+    },
+    { kernelName: "_FusedMatMul", backendName: "wasm", kernelFunc: fused as unknown as KernelFunc },
+  ];
+}

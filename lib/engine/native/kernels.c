@@ -1,0 +1,441 @@
+/*
+ * Fused float32 kernels for the msgrpo "fast" backend, loaded through Deno FFI.
+ *
+ * Every function works on plain row-major float32 buffers (views on the tfjs wasm heap) and
+ * writes its outputs in place; sizes are int32 (element counts stay below 2^31 on a 4 GiB heap). Built by tools/setup.ts into .cache/native/.
+ * Work is split over threads with OpenMP only where it pays (large loops).
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define MG_PAR_MIN 32768 /* elements below which loops stay on one thread */
+
+/*
+ * exp(x) for float32, written so that loops over it vectorise (libm's expf does not without
+ * -ffast-math): x = k·ln2 + y with |y| ≤ ln2/2, e^y by its degree-7 Taylor polynomial (relative
+ * error < 1e-7), 2^k by building the exponent bits. Inputs are clamped to [-87.3, 88.7]; callers
+ * that need exact zeros for -inf test for it themselves.
+ */
+static inline float mg_exp(float x) {
+  x = x < -87.3f ? -87.3f : (x > 88.7f ? 88.7f : x);
+  float k = __builtin_floorf(x * 1.44269504088896341f + 0.5f);
+  float y = x - k * 0.693145751953125f - k * 1.428606765330187e-06f;
+  float p = 1.0f / 5040.0f;
+  p = p * y + 1.0f / 720.0f;
+  p = p * y + 1.0f / 120.0f;
+  p = p * y + 1.0f / 24.0f;
+  p = p * y + 1.0f / 6.0f;
+  p = p * y + 0.5f;
+  p = p * y + 1.0f;
+  p = p * y + 1.0f;
+  int32_t bits = ((int32_t)k + 127) << 23;
+  float scale;
+  memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
+}
+
+/** ABI version; bump when a signature changes so stale builds are rebuilt. */
+int32_t mg_version(void) { return 5; }
+
+/** Threads OpenMP would use (1 when built without OpenMP). */
+int32_t mg_threads(void) {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+/** Sum x viewed as [outer, red, inner] over its middle axis into out [outer, inner]. */
+void mg_sum_mid(const float *x, int32_t outer, int32_t red, int32_t inner, float *out) {
+  if (inner == 1) {
+#pragma omp parallel for if (outer * red > MG_PAR_MIN) schedule(static)
+    for (int64_t o = 0; o < outer; o++) {
+      const float *p = x + o * red;
+      float s = 0.f;
+      for (int64_t r = 0; r < red; r++) s += p[r];
+      out[o] = s;
+    }
+    return;
+  }
+  for (int64_t o = 0; o < outer; o++) {
+    float *dst = out + o * inner;
+    const float *src = x + o * red * inner;
+#pragma omp parallel if (red * inner > 4 * MG_PAR_MIN)
+    {
+#ifdef _OPENMP
+      int nt = omp_get_num_threads(), t = omp_get_thread_num();
+#else
+      int nt = 1, t = 0;
+#endif
+      int64_t chunk = (inner + nt - 1) / nt;
+      int64_t c0 = t * chunk, c1 = c0 + chunk > inner ? inner : c0 + chunk;
+      if (c0 < c1) {
+        memcpy(dst + c0, src + c0, (size_t)(c1 - c0) * sizeof(float));
+        for (int64_t r = 1; r < red; r++) {
+          const float *row = src + r * inner;
+          for (int64_t c = c0; c < c1; c++) dst[c] += row[c];
+        }
+      }
+    }
+  }
+}
+
+/** y = x * rsqrt(mean(x^2) + eps) * w over rows of length cols. */
+void mg_rmsnorm_fwd(const float *x, const float *w, int32_t rows, int32_t cols, float eps,
+                    float *y) {
+#pragma omp parallel for if (rows * cols > MG_PAR_MIN) schedule(static)
+  for (int64_t r = 0; r < rows; r++) {
+    const float *xr = x + r * cols;
+    float *yr = y + r * cols;
+    float ss = 0.f;
+    for (int64_t c = 0; c < cols; c++) ss += xr[c] * xr[c];
+    float rs = 1.0f / sqrtf(ss / (float)cols + eps);
+    for (int64_t c = 0; c < cols; c++) yr[c] = xr[c] * rs * w[c];
+  }
+}
+
+/**
+ * Gradients of mg_rmsnorm_fwd: dx [rows, cols] and dw [cols] (dw is overwritten).
+ * Per-thread dw partials are summed at the end.
+ */
+void mg_rmsnorm_bwd(const float *dy, const float *x, const float *w, int32_t rows, int32_t cols,
+                    float eps, float *dx, float *dw) {
+  int nt_used = 1, max_threads = mg_threads();
+  float *scratch = (float *)malloc((size_t)(max_threads * cols) * sizeof(float));
+#pragma omp parallel if (rows * cols > MG_PAR_MIN) num_threads(max_threads)
+  {
+#ifdef _OPENMP
+    int nt = omp_get_num_threads(), t = omp_get_thread_num();
+#else
+    int nt = 1, t = 0;
+#endif
+#pragma omp single
+    nt_used = nt;
+    float *acc = scratch + (int64_t)t * cols;
+    memset(acc, 0, (size_t)cols * sizeof(float));
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < rows; r++) {
+      const float *xr = x + r * cols, *gr = dy + r * cols;
+      float *dxr = dx + r * cols;
+      float ss = 0.f, dot = 0.f;
+      for (int64_t c = 0; c < cols; c++) {
+        ss += xr[c] * xr[c];
+        dot += gr[c] * w[c] * xr[c];
+      }
+      float rs = 1.0f / sqrtf(ss / (float)cols + eps);
+      float k = dot * rs * rs * rs / (float)cols;
+      for (int64_t c = 0; c < cols; c++) {
+        dxr[c] = gr[c] * w[c] * rs - xr[c] * k;
+        acc[c] += gr[c] * xr[c] * rs;
+      }
+    }
+    (void)nt;
+  }
+  memcpy(dw, scratch, (size_t)cols * sizeof(float));
+  for (int t = 1; t < nt_used; t++) {
+    const float *acc = scratch + (int64_t)t * cols;
+    for (int64_t c = 0; c < cols; c++) dw[c] += acc[c];
+  }
+  free(scratch);
+}
+
+/** y = silu(g) * u elementwise. */
+void mg_swiglu_fwd(const float *g, const float *u, int32_t n, float *y) {
+#pragma omp parallel for if (n > MG_PAR_MIN) schedule(static)
+  for (int64_t i = 0; i < n; i++) {
+    float s = 1.0f / (1.0f + mg_exp(-g[i]));
+    y[i] = g[i] * s * u[i];
+  }
+}
+
+/** Gradients of mg_swiglu_fwd: dg, du. */
+void mg_swiglu_bwd(const float *dy, const float *g, const float *u, int32_t n, float *dg,
+                   float *du) {
+#pragma omp parallel for if (n > MG_PAR_MIN) schedule(static)
+  for (int64_t i = 0; i < n; i++) {
+    float s = 1.0f / (1.0f + mg_exp(-g[i]));
+    float gs = g[i] * s;
+    du[i] = dy[i] * gs;
+    dg[i] = dy[i] * u[i] * (s + gs * (1.0f - s));
+  }
+}
+
+/* Transpose rows 0..S-1 of x (row stride ld, width D) into xt [D, S]. */
+static void mg_transpose_rows(const float *x, int64_t ld, int64_t S, int64_t D, float *xt) {
+  for (int64_t j = 0; j < S; j++) {
+    const float *xj = x + j * ld;
+    for (int64_t c = 0; c < D; c++) xt[c * S + j] = xj[c];
+  }
+}
+
+/*
+ * Softmax weights of one query row against keys 0..last (inclusive): s[j] = q·k_j·scale from the
+ * transposed keys kt [D, S], masked keys and -inf scores give 0. Returns 0 when no key is
+ * visible (s is then all zeros), else 1.
+ */
+static int mg_row_probs(const float *qi, const float *kt, int64_t S, int64_t D, int64_t last,
+                        const float *keymask, float scale, float *s) {
+  int64_t n = last + 1;
+  for (int64_t j = 0; j < n; j++) s[j] = 0.f;
+  for (int64_t c = 0; c < D; c++) {
+    const float qc = qi[c] * scale, *ktc = kt + c * S;
+#pragma omp simd
+    for (int64_t j = 0; j < n; j++) s[j] += qc * ktc[j];
+  }
+  float m = -INFINITY;
+  if (keymask) {
+    for (int64_t j = 0; j < n; j++) {
+      if (keymask[j] == 0.f) s[j] = -INFINITY;
+      m = s[j] > m ? s[j] : m;
+    }
+  } else {
+    for (int64_t j = 0; j < n; j++) m = s[j] > m ? s[j] : m;
+  }
+  if (m == -INFINITY) {
+    for (int64_t j = 0; j < n; j++) s[j] = 0.f;
+    return 0;
+  }
+  float l = 0.f;
+#pragma omp simd reduction(+ : l)
+  for (int64_t j = 0; j < n; j++) {
+    float p = s[j] == -INFINITY ? 0.f : mg_exp(s[j] - m);
+    s[j] = p;
+    l += p;
+  }
+  float inv = 1.0f / l;
+#pragma omp simd
+  for (int64_t j = 0; j < n; j++) s[j] *= inv;
+  return 1;
+}
+
+/* Whether an attention call is big enough to split over threads. */
+static int mg_attention_parallel(int64_t B, int64_t NH, int64_t T, int64_t S, int64_t D) {
+  return B * NH * T * S * D > 64 * MG_PAR_MIN && B * NH > 1;
+}
+
+/**
+ * Causal grouped-query attention forward.
+ * q, o: [B, T, NH, D]; k, v: [B, S, KV, D]; keymask: [B, S] (1 keeps a key, 0 drops it) or NULL.
+ * Query t sits at absolute position S - T + t and sees keys 0..S-T+t. Query head h reads kv head
+ * h / (NH / KV). Rows with no visible key give zeros. Work is split over (batch, kv head); keys
+ * are transposed once per group so that scores vectorise over keys.
+ */
+void mg_attention_fwd(const float *q, const float *k, const float *v, const float *keymask,
+                      int32_t B, int32_t T, int32_t S, int32_t NH, int32_t KV, int32_t D,
+                      float scale, float *o) {
+  int64_t rep = NH / KV, off = S - T;
+#pragma omp parallel if (mg_attention_parallel(B, NH, T, S, D))
+  {
+    float *s = (float *)malloc((size_t)S * sizeof(float));
+    float *kt = (float *)malloc((size_t)S * D * sizeof(float));
+#pragma omp for schedule(dynamic, 1) collapse(2)
+    for (int64_t b = 0; b < B; b++) {
+      for (int64_t kh = 0; kh < KV; kh++) {
+        const float *kb = k + (b * S * KV + kh) * D, *vb = v + (b * S * KV + kh) * D;
+        const float *mb = keymask ? keymask + b * S : NULL;
+        mg_transpose_rows(kb, KV * D, S, D, kt);
+        for (int64_t h = kh * rep; h < (kh + 1) * rep; h++) {
+          for (int64_t t = 0; t < T; t++) {
+            const float *qi = q + ((b * T + t) * NH + h) * D;
+            float *oi = o + ((b * T + t) * NH + h) * D;
+            int64_t last = off + t < S ? off + t : S - 1;
+            for (int64_t c = 0; c < D; c++) oi[c] = 0.f;
+            if (!mg_row_probs(qi, kt, S, D, last, mb, scale, s)) continue;
+            for (int64_t j = 0; j <= last; j++) {
+              const float p = s[j], *vj = vb + j * KV * D;
+              if (p == 0.f) continue;
+#pragma omp simd
+              for (int64_t c = 0; c < D; c++) oi[c] += p * vj[c];
+            }
+          }
+        }
+      }
+    }
+    free(kt);
+    free(s);
+  }
+}
+
+/**
+ * Backward of mg_attention_fwd given o and do; writes dq [B,T,NH,D], dk and dv [B,S,KV,D]
+ * (overwritten). Work is split over (batch, kv head) so dk/dv rows have a single writer.
+ */
+void mg_attention_bwd(const float *q, const float *k, const float *v, const float *keymask,
+                      const float *o, const float *dout, int32_t B, int32_t T, int32_t S,
+                      int32_t NH, int32_t KV, int32_t D, float scale, float *dq, float *dk,
+                      float *dv) {
+  int64_t rep = NH / KV, off = S - T;
+  memset(dk, 0, (size_t)((int64_t)B * S * KV * D) * sizeof(float));
+  memset(dv, 0, (size_t)((int64_t)B * S * KV * D) * sizeof(float));
+#pragma omp parallel if (mg_attention_parallel(B, NH, T, S, D))
+  {
+    float *s = (float *)malloc((size_t)S * sizeof(float));
+    float *dp = (float *)malloc((size_t)S * sizeof(float));
+    float *kt = (float *)malloc((size_t)S * D * sizeof(float));
+    float *vt = (float *)malloc((size_t)S * D * sizeof(float));
+#pragma omp for schedule(dynamic, 1) collapse(2)
+    for (int64_t b = 0; b < B; b++) {
+      for (int64_t kh = 0; kh < KV; kh++) {
+        const float *kb = k + (b * S * KV + kh) * D, *vb = v + (b * S * KV + kh) * D;
+        float *dkb = dk + (b * S * KV + kh) * D, *dvb = dv + (b * S * KV + kh) * D;
+        const float *mb = keymask ? keymask + b * S : NULL;
+        mg_transpose_rows(kb, KV * D, S, D, kt);
+        mg_transpose_rows(vb, KV * D, S, D, vt);
+        for (int64_t h = kh * rep; h < (kh + 1) * rep; h++) {
+          for (int64_t t = 0; t < T; t++) {
+            int64_t qo = ((b * T + t) * NH + h) * D;
+            const float *qi = q + qo, *oi = o + qo, *gi = dout + qo;
+            float *dqi = dq + qo;
+            for (int64_t c = 0; c < D; c++) dqi[c] = 0.f;
+            int64_t last = off + t < S ? off + t : S - 1, n = last + 1;
+            if (!mg_row_probs(qi, kt, S, D, last, mb, scale, s)) continue;
+            float di = 0.f;
+            for (int64_t c = 0; c < D; c++) di += gi[c] * oi[c];
+            for (int64_t j = 0; j < n; j++) dp[j] = 0.f;
+            for (int64_t c = 0; c < D; c++) {
+              const float gc = gi[c], *vtc = vt + c * S;
+#pragma omp simd
+              for (int64_t j = 0; j < n; j++) dp[j] += gc * vtc[j];
+            }
+#pragma omp simd
+            for (int64_t j = 0; j < n; j++) dp[j] = s[j] * (dp[j] - di) * scale;
+            for (int64_t j = 0; j < n; j++) {
+              const float p = s[j], ds = dp[j];
+              if (p == 0.f) continue;
+              const float *kj = kb + j * KV * D;
+              float *dvj = dvb + j * KV * D, *dkj = dkb + j * KV * D;
+#pragma omp simd
+              for (int64_t c = 0; c < D; c++) {
+                dvj[c] += p * gi[c];
+                dqi[c] += ds * kj[c];
+                dkj[c] += ds * qi[c];
+              }
+            }
+          }
+        }
+      }
+    }
+    free(vt);
+    free(kt);
+    free(dp);
+    free(s);
+  }
+}
+
+/** out[r] = logits[r, targets[r]] - logsumexp(logits[r, :]) for rows of length V. */
+void mg_logprobs_fwd(const float *logits, const int32_t *targets, int32_t rows, int32_t V,
+                     float *out) {
+#pragma omp parallel for if (rows * V > MG_PAR_MIN) schedule(static)
+  for (int64_t r = 0; r < rows; r++) {
+    const float *x = logits + r * V;
+    float m = -INFINITY;
+    for (int64_t c = 0; c < V; c++) m = x[c] > m ? x[c] : m;
+    float l = 0.f;
+    for (int64_t c = 0; c < V; c++) l += expf(x[c] - m);
+    out[r] = x[targets[r]] - m - logf(l);
+  }
+}
+
+/** dlogits[r, c] = dy[r] * (onehot(targets[r])[c] - softmax(logits[r])[c]). */
+void mg_logprobs_bwd(const float *logits, const int32_t *targets, const float *dy, int32_t rows,
+                     int32_t V, float *dlogits) {
+#pragma omp parallel for if (rows * V > MG_PAR_MIN) schedule(static)
+  for (int64_t r = 0; r < rows; r++) {
+    const float *x = logits + r * V;
+    float *d = dlogits + r * V;
+    float m = -INFINITY;
+    for (int64_t c = 0; c < V; c++) m = x[c] > m ? x[c] : m;
+    float l = 0.f;
+    for (int64_t c = 0; c < V; c++) {
+      float e = expf(x[c] - m);
+      d[c] = e;
+      l += e;
+    }
+    float k = -dy[r] / l;
+    for (int64_t c = 0; c < V; c++) d[c] *= k;
+    d[targets[r]] += dy[r];
+  }
+}
+
+/** out (zeroed here) [segments, inner]: out[ids[i]] += x[i] for i < n; ids outside are dropped. */
+void mg_segment_sum(const float *x, const int32_t *ids, int32_t n, int32_t inner,
+                    int32_t segments, float *out) {
+  memset(out, 0, (size_t)(segments * inner) * sizeof(float));
+  for (int64_t i = 0; i < n; i++) {
+    int64_t s = ids[i];
+    if (s < 0 || s >= segments) continue;
+    float *dst = out + s * inner;
+    const float *src = x + i * inner;
+    for (int64_t c = 0; c < inner; c++) dst[c] += src[c];
+  }
+}
+
+/**
+ * In-place AdamW (decoupled weight decay, as torch.optim.AdamW):
+ * p *= 1 - lr*wd; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+ * p -= (lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps).
+ */
+void mg_adamw(float *p, const float *g, float *m, float *v, int32_t n, float lr, float b1,
+              float b2, float eps, float wd, float bc1, float bc2) {
+  float decay = 1.0f - lr * wd, step = lr / bc1, rbc2 = 1.0f / sqrtf(bc2);
+#pragma omp parallel for if (n > 4 * MG_PAR_MIN) schedule(static)
+  for (int64_t i = 0; i < n; i++) {
+    float gi = g[i];
+    float mi = b1 * m[i] + (1.0f - b1) * gi;
+    float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = p[i] * decay - step * mi / (sqrtf(vi) * rbc2 + eps);
+  }
+}
+
+/**
+ * Rotary position embedding (rotate_half form) in place of a copy: x, y [rows, M] with M a
+ * multiple of D = 2·half; cos, sin [rows, half]. For each head slice (a, b) = (x[i], x[i+half]):
+ * y[i] = a·c − b·s, y[i+half] = b·c + a·s. sign = −1 applies the inverse rotation (the gradient).
+ */
+void mg_rope(const float *x, const float *cos_t, const float *sin_t, int32_t rows, int32_t M,
+             int32_t half, float sign, float *y) {
+  int64_t D = 2 * (int64_t)half;
+#pragma omp parallel for if ((int64_t)rows * M > 4 * MG_PAR_MIN) schedule(static)
+  for (int64_t r = 0; r < rows; r++) {
+    const float *c = cos_t + r * half, *s = sin_t + r * half;
+    for (int64_t h = 0; h < M; h += D) {
+      const float *xa = x + r * M + h, *xb = xa + half;
+      float *ya = y + r * M + h, *yb = ya + half;
+      for (int64_t i = 0; i < half; i++) {
+        float a = xa[i], b = xb[i], ci = c[i], si = sign * s[i];
+        ya[i] = a * ci - b * si;
+        yb[i] = b * ci + a * si;
+      }
+    }
+  }
+}
+
+/**
+ * Gather of 4-byte elements: x viewed as [outer, dim, inner], out [outer, n, inner] with
+ * out[o, i, :] = x[o, ids[i], :]. Ids must be in [0, dim) (checked by the caller).
+ */
+void mg_gather(const uint32_t *x, const int32_t *ids, int32_t outer, int32_t dim, int32_t inner,
+               int32_t n, uint32_t *out) {
+  if (inner == 1) {
+    for (int64_t o = 0; o < outer; o++) {
+      const uint32_t *src = x + o * dim;
+      uint32_t *dst = out + o * n;
+      for (int64_t i = 0; i < n; i++) dst[i] = src[ids[i]];
+    }
+    return;
+  }
+  for (int64_t o = 0; o < outer; o++) {
+    for (int64_t i = 0; i < n; i++) {
+      memcpy(out + (o * n + i) * inner, x + (o * dim + ids[i]) * inner,
+             (size_t)inner * sizeof(uint32_t));
+    }
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * Causal grouped-query attention as one op with a gradient: a single native kernel pair on the
+ * fast backend, the composite tfjs expression elsewhere.
+ *
+ * Layout: q [B, T, NH·D], k and v [B, S, KV·D] (the projections' natural layout, no
+ * transposes); query t sits at absolute position S − T + t and sees keys 0..S − T + t, so the
+ * same op serves training (S = T) and KV-cache decoding (T new tokens after S − T cached).
+ * Query head h reads kv head ⌊h / (NH / KV)⌋.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type {
+  GradConfig,
+  KernelConfig,
+  KernelFunc,
+  NamedAttrMap,
+  TensorInfo,
+} from "@tensorflow/tfjs-core";
+import { nativeKernelsActive } from "./fast_state.ts";
+import type { NativeLib } from "./native.ts";
+import { f32View, type WasmBackendLike } from "./wasm_heap.ts";
+
+/** Options of {@link causalAttention}. */
+export interface AttentionOptions {
+  /** Query heads NH. */
+  numHeads: number;
+  /** Key/value heads KV (divides NH). */
+  numKvHeads: number;
+  /** Optional float32 [B, S]: 1 keeps a key, 0 hides it (left padding). */
+  keyMask?: tf.Tensor;
+  /** Score scale (default 1/√D). */
+  scale?: number;
+}
+
+interface Dims {
+  B: number;
+  T: number;
+  S: number;
+  NH: number;
+  KV: number;
+  D: number;
+}
+
+function dimsOf(
+  q: number[],
+  k: number[],
+  v: number[],
+  nh: number,
+  kv: number,
+): Dims {
+  if (q.length !== 3 || k.length !== 3 || v.length !== 3) {
+    throw new Error(`causalAttention: q [${q}], k [${k}], v [${v}] must be rank 3`);
+  }
+  if (nh % kv !== 0) {
+    throw new Error(`causalAttention: numHeads ${nh} not divisible by numKvHeads ${kv}`);
+  }
+  const [B, T, qd] = q, [kb, S, kd] = k;
+  const D = qd / nh;
+  if (!Number.isInteger(D) || kd !== kv * D || kb !== B || !tf.util.arraysEqual(k, v) || S < T) {
+    throw new Error(
+      `causalAttention: shapes q [${q}], k [${k}], v [${v}] do not fit ${nh} heads / ${kv} kv heads ` +
+        "(need q [B,T,NH·D], k = v [B,S,KV·D], S ≥ T)",
+    );
+  }
+  return { B, T, S, NH: nh, KV: kv, D };
+}
+
+/** Composite (pure tfjs) causal GQA attention; same contract as {@link causalAttention}. */
+export function causalAttentionComposite(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  opts: AttentionOptions,
+): tf.Tensor {
+  const { B, T, S, NH, KV, D } = dimsOf(q.shape, k.shape, v.shape, opts.numHeads, opts.numKvHeads);
+  const rep = NH / KV, scale = opts.scale ?? 1 / Math.sqrt(D);
+  return tf.tidy(() => {
+    const qh = tf.reshape(
+      tf.transpose(tf.reshape(q, [B, T, KV, rep, D]), [0, 2, 3, 1, 4]),
+      [B, KV, rep * T, D],
+    );
+    const kh = tf.transpose(tf.reshape(k, [B, S, KV, D]), [0, 2, 1, 3]);
+    const vh = tf.transpose(tf.reshape(v, [B, S, KV, D]), [0, 2, 1, 3]);
+    const scores = tf.reshape(
+      tf.mul(tf.matMul(qh, tf.transpose(kh, [0, 1, 3, 2])), scale),
+      [B, KV, rep, T, S],
+    );
+    const off = S - T;
+    const causal = new Float32Array(T * S);
+    for (let t = 0; t < T; t++) for (let j = 0; j <= off + t && j < S; j++) causal[t * S + j] = 1;
+    let allowed: tf.Tensor = tf.tensor(causal, [T, S]);
+    if (opts.keyMask) allowed = tf.mul(allowed, tf.reshape(opts.keyMask, [B, 1, 1, 1, S]));
+    const masked = tf.add(scores, tf.mul(tf.sub(allowed, 1), 1e9));
+    const p = tf.mul(
+      tf.softmax(masked, -1),
+      tf.cast(tf.greater(tf.max(allowed, -1, true), 0), "float32"),
+    );
+    const o = tf.matMul(tf.reshape(p, [B, KV, rep * T, S]), vh);
+    return tf.reshape(
+      tf.transpose(tf.reshape(o, [B, KV, rep, T, D]), [0, 3, 1, 2, 4]),
+      [B, T, NH * D],
+    );
+  });
+}
+
+/**
+ * Causal grouped-query attention `softmax(q kᵀ·scale + causal + mask) v` per head.
+ * Query rows that see no key give zeros.
+ *
+ * @example
+ * ```ts
+ * const o = causalAttention(q, k, v, { numHeads: 4, numKvHeads: 2 }); // [B, T, 4·D]
+ * ```
+ */
+export function causalAttention(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  opts: AttentionOptions,
+): tf.Tensor {
+  const d = dimsOf(q.shape, k.shape, v.shape, opts.numHeads, opts.numKvHeads);
+  if (opts.keyMask && !tf.util.arraysEqual(opts.keyMask.shape, [d.B, d.S])) {
+    throw new Error(`causalAttention: keyMask [${opts.keyMask.shape}] must be [${d.B}, ${d.S}]`);
+  }
+  if (nativeKernelsActive() === null) return causalAttentionComposite(q, k, v, opts);
+  const attrs = {
+    numHeads: d.NH,
+    numKvHeads: d.KV,
+    scale: opts.scale ?? 1 / Math.sqrt(d.D),
+    hasMask: opts.keyMask ? 1 : 0,
+  };
+  const given = opts.keyMask;
+  const mask = given === undefined
+    ? tf.zeros([1])
+    : given.dtype === "float32"
+    ? given
+    : tf.cast(given, "float32");
+  const out = tf.engine().runKernel("MgAttention", { q, k, v, mask }, attrs) as tf.Tensor;
+  if (mask !== given) mask.dispose();
+  return out;
+}
+
+interface Args {
+  inputs: Record<string, TensorInfo>;
+  backend: WasmBackendLike;
+  attrs: NamedAttrMap;
+}
+
+function kernelDims(a: Args): Dims & { scale: number } {
+  const d = dimsOf(
+    a.inputs.q.shape,
+    a.inputs.k.shape,
+    a.inputs.v.shape,
+    Number(a.attrs.numHeads),
+    Number(a.attrs.numKvHeads),
+  );
+  return { ...d, scale: Number(a.attrs.scale) };
+}
+
+/** Native wasm kernels behind {@link causalAttention}. */
+export function attentionKernels(native: NativeLib): KernelConfig[] {
+  const s = native.symbols;
+  const fwd = (a: Args): TensorInfo => {
+    const { B, T, S, NH, KV, D, scale } = kernelDims(a);
+    const be = a.backend;
+    const o = be.makeOutput(a.inputs.q.shape, "float32");
+    s.mg_attention_fwd(
+      f32View(be, a.inputs.q),
+      f32View(be, a.inputs.k),
+      f32View(be, a.inputs.v),
+      a.attrs.hasMask ? f32View(be, a.inputs.mask) : null,
+      B,
+      T,
+      S,
+      NH,
+      KV,
+      D,
+      scale,
+      f32View(be, o),
+    );
+    return o;
+  };
+  const bwd = (a: Args): TensorInfo[] => {
+    const { B, T, S, NH, KV, D, scale } = kernelDims(a);
+    const be = a.backend, i = a.inputs;
+    const dq = be.makeOutput(i.q.shape, "float32");
+    const dk = be.makeOutput(i.k.shape, "float32");
+    const dv = be.makeOutput(i.v.shape, "float32");
+    s.mg_attention_bwd(
+      f32View(be, i.q),
+      f32View(be, i.k),
+      f32View(be, i.v),
+      a.attrs.hasMask ? f32View(be, i.mask) : null,
+      f32View(be, i.o),
+      f32View(be, i.dy),
+      B,
+      T,
+      S,
+      NH,
+      KV,
+      D,
+      scale,
+      f32View(be, dq),
+      f32View(be, dk),
+      f32View(be, dv),
+    );
+    return [dq, dk, dv];
+  };
+  return [
+    { kernelName: "MgAttention", backendName: "wasm", kernelFunc: fwd as unknown as KernelFunc },
+    {
+      kernelName: "MgAttentionGrad",
+      backendName: "wasm",
+      kernelFunc: bwd as unknown as KernelFunc,
+    },
+  ];
+}
+
+/** Gradient config of `MgAttention` (one eager gradient kernel for q, k and v). */
+export const attentionGradConfig: GradConfig = {
+  kernelName: "MgAttention",
+  inputsToSave: ["q", "k", "v", "mask"],
+  outputsToSave: [true],
+  gradFunc: (dy, saved, attrs) => {
+    const [q, k, v, mask, o] = saved;
+    const [dq, dk, dv] = tf.engine().runKernel(
+      "MgAttentionGrad",
+      { q, k, v, mask, o, dy: dy as tf.Tensor },
+      attrs as NamedAttrMap,
+    ) as tf.Tensor[];
+    return { q: () => dq, k: () => dk, v: () => dv, mask: () => tf.zerosLike(mask) };
+  },
+};

@@ -1,0 +1,73 @@
+/**
+ * Run logs: typed column schemas for the run tables, crash-safe append-only Arrow tables,
+ * readers that merge run directories for analysis, run directories with `config.yaml` and
+ * `meta.json`, atomic file writes, and a terminal progress bar.
+ *
+ * @example
+ * ```ts
+ * import { openRunTables, readRunDirs } from "./mod.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const tables = openRunTables(dir);
+ * tables.updates.append([{
+ *   iteration: 1, loss: 0.1, clip_frac: 0, approx_kl: 0, ref_kl: null, entropy: 1.2,
+ *   grad_norm: 0.5, lr: 3e-4, reward_mean: 0.2, reward_std: 0.4, group_reward_std_mean: 0.3,
+ *   zero_var_group_frac: 0.5, valid_rate: 0.97, tokens_per_s: 120, wall_s: 4.2, updated: true,
+ * }]);
+ * const { updates } = readRunDirs([dir], { tables: ["updates"] });
+ * console.log(updates.numRows()); // 1
+ * ```
+ *
+ * @module
+ */
+
+export {
+  type CellOf,
+  col,
+  type ColumnConstructor,
+  type ColumnOptions,
+  type ColumnsOf,
+  type ColumnSpec,
+  type ColumnSpecs,
+  type ColumnType,
+  defineTable,
+  type RowOf,
+  type TableSchema,
+  type ValueOf,
+} from "./columns.ts";
+export {
+  type EpisodeRow,
+  EPISODES,
+  EVAL,
+  type EvalRow,
+  RUN_TABLES,
+  type StepRow,
+  STEPS,
+  type UpdateRow,
+  UPDATES,
+} from "./schemas.ts";
+export { TableWriter, type TableWriterOptions, type WriterInput } from "./table_writer.ts";
+export { closeRunTables, openRunTables, type RunTableWriters } from "./run_tables.ts";
+export { readArrowTable, readRunDirs, type ReadRunDirsOptions, readTable } from "./read.ts";
+export {
+  type AtomicWriteOptions,
+  writeFileAtomic,
+  writeFileAtomicSync,
+  writeJsonAtomic,
+} from "./atomic.ts";
+export {
+  collectRunMeta,
+  createRunDir,
+  type CreateRunDirOptions,
+  type RunDir,
+  runDirName,
+  type RunMeta,
+  runTimestamp,
+} from "./run_dir.ts";
+export {
+  type Figure,
+  formatDuration,
+  ProgressBar,
+  type ProgressBarOptions,
+  type ProgressSink,
+} from "./progress.ts";
+export { runTablesMarkdown, tableSchemaMarkdown } from "./schema_doc.ts";

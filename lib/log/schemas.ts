@@ -1,0 +1,196 @@
+/**
+ * The four run tables every training run writes — `steps`, `episodes`, `updates`, `eval` — as
+ * typed column schemas shared by the trainer (which fills them) and the notebooks (which read
+ * them). `docs/logs.md` is rendered from these definitions.
+ *
+ * Conventions: training iterations count from 1; `eval.iteration` is the number of iterations
+ * completed before the evaluation (0 = the untrained policy). Group, episode and step indices
+ * count from 0.
+ *
+ * @module
+ */
+
+import { col, defineTable, type RowOf } from "./columns.ts";
+
+const _iteration = col.int32(
+  "Training iteration that produced the row; iterations count from 1.",
+  { unit: "iteration" },
+);
+const _group = col.int32(
+  "Index of the group (one initial-state seed, G episodes) within the iteration, 0 … N−1.",
+);
+const _episode = col.int32("Index of the episode within its group, 0 … G−1.");
+const _seed = col.uint32(
+  "Initial-state seed of the episode's group (every episode of a group shares it).",
+);
+const _advantage = col.float64(
+  "Group-relative advantage Â_e = (R_e − mean_g R) / (std_g R + 1e-6) of the episode (no std " +
+    "division when that option is off); every step of an episode carries the same value.",
+  { unit: "-" },
+);
+const _timesDrawn = col.int32(
+  "How many times the episode was drawn into this iteration's update batch (0 = not used; " +
+    "with replacement an episode can be drawn several times, and its steps enter the batch " +
+    "once per draw).",
+  { unit: "draws" },
+);
+
+/** One row per environment step of every training episode. */
+export const STEPS = defineTable("steps", "One row per environment step of a training episode.", {
+  iteration: _iteration,
+  group: _group,
+  episode: _episode,
+  t: col.int32("Step index within the episode, from 0.", { unit: "step" }),
+  scenario: col.utf8("Name of the environment scenario the episode ran in."),
+  seed: _seed,
+  prompt_tokens: col.int32(
+    "Tokens in the prompt the policy saw at this step (chat template included).",
+    { unit: "tokens" },
+  ),
+  completion_tokens: col.int32(
+    "Tokens the policy generated at this step (end-of-sequence token included if emitted).",
+    { unit: "tokens" },
+  ),
+  completion: col.utf8("The generated text, decoded."),
+  action: col.utf8(
+    "Action the interpreter φ read from the completion; null when it named no legal action (⊥), " +
+      "in which case the environment's default action was executed.",
+    { nullable: true },
+  ),
+  valid: col.bool("Whether the completion named a legal action."),
+  reward: col.float64("Reward of this step, format penalty included.", { unit: "reward" }),
+  done: col.bool("Whether the episode ended at this step (terminated or truncated)."),
+  advantage: _advantage,
+  times_drawn: _timesDrawn,
+  logprob_sum: col.float64(
+    "Sum of the natural-log probabilities of the completion's tokens under the policy that " +
+      "sampled them (the PPO ratio's old policy), at the sampling temperature.",
+    { unit: "nats" },
+  ),
+});
+
+/** One row per training episode. */
+export const EPISODES = defineTable("episodes", "One row per training episode.", {
+  iteration: _iteration,
+  group: _group,
+  episode: _episode,
+  seed: _seed,
+  return: col.float64(
+    "Undiscounted sum of the episode's step rewards, format penalties included.",
+    { unit: "reward" },
+  ),
+  length: col.int32("Number of steps the episode took.", { unit: "steps" }),
+  success: col.bool("Whether the episode reached the scenario's goal (e.g. the lake's gift)."),
+  advantage: _advantage,
+  times_drawn: _timesDrawn,
+});
+
+const _updateStat = (doc: string, unit: string) =>
+  col.float64(doc, { unit, nullable: true as const });
+
+/** One row per training iteration. */
+export const UPDATES = defineTable("updates", "One row per training iteration.", {
+  iteration: _iteration,
+  loss: _updateStat(
+    "Loss minimised (clipped surrogate + β·KL to the reference − entropy bonus), averaged over " +
+      "the iteration's optimiser steps; null when no update was made.",
+    "-",
+  ),
+  clip_frac: _updateStat(
+    "Fraction of batch tokens whose probability ratio was clipped (the clip was active); null " +
+      "when no update was made.",
+    "fraction",
+  ),
+  approx_kl: _updateStat(
+    "Mean over batch tokens of the k3 estimate (ρ − 1) − log ρ of KL(π_old ‖ π_θ), ρ the " +
+      "probability ratio; null when no update was made.",
+    "nats",
+  ),
+  ref_kl: _updateStat(
+    "Mean over batch tokens of the k3 estimate of KL(π_θ ‖ π_ref) to the frozen reference " +
+      "policy; null when no reference is kept (β = 0) or no update was made.",
+    "nats",
+  ),
+  entropy: _updateStat(
+    "Mean over batch tokens of the entropy of the policy's next-token distribution; null when " +
+      "no update was made.",
+    "nats",
+  ),
+  grad_norm: _updateStat(
+    "Global L2 norm of the gradient before clipping (last optimiser step of the iteration); " +
+      "null when no update was made.",
+    "-",
+  ),
+  lr: col.float64("Learning rate of the iteration's optimiser steps.", { unit: "-" }),
+  reward_mean: col.float64("Mean episode return over the iteration's episodes.", {
+    unit: "reward",
+  }),
+  reward_std: col.float64(
+    "Standard deviation (population) of episode returns over the iteration's episodes.",
+    { unit: "reward" },
+  ),
+  group_reward_std_mean: col.float64(
+    "Mean over groups of the in-group standard deviation (population) of episode returns.",
+    { unit: "reward" },
+  ),
+  zero_var_group_frac: col.float64(
+    "Fraction of groups whose episode returns are all equal (all their advantages are 0, so " +
+      "they are never drawn).",
+    { unit: "fraction" },
+  ),
+  valid_rate: col.float64("Fraction of the iteration's steps with a valid action.", {
+    unit: "fraction",
+  }),
+  tokens_per_s: col.float64(
+    "Generated (completion) tokens per second of rollout wall time.",
+    { unit: "tokens/s" },
+  ),
+  wall_s: col.float64("Wall-clock time of the whole iteration (rollout + update).", {
+    unit: "s",
+  }),
+  updated: col.bool(
+    "Whether an optimiser step was taken (false when every advantage was 0).",
+  ),
+});
+
+/** One row per evaluation episode. */
+export const EVAL = defineTable("eval", "One row per evaluation episode.", {
+  iteration: col.int32(
+    "Training iterations completed before this evaluation (0 = the untrained policy).",
+    { unit: "iteration" },
+  ),
+  scenario: col.utf8("Name of the evaluation scenario."),
+  episode: col.int32(
+    "Index of the evaluation episode within its scenario; the same index is the same initial " +
+      "state at every evaluation.",
+  ),
+  seed: col.uint32("Initial-state seed of the episode."),
+  return: col.float64("Undiscounted sum of the episode's step rewards.", { unit: "reward" }),
+  success: col.bool("Whether the episode reached the scenario's goal."),
+  length: col.int32("Number of steps the episode took.", { unit: "steps" }),
+  valid_rate: col.float64("Fraction of the episode's steps with a valid action.", {
+    unit: "fraction",
+  }),
+  optimal_success: col.float64(
+    "Highest success probability any policy can reach from this initial state (exact for " +
+      "Frozen Lake); null where unknown.",
+    { unit: "probability", nullable: true },
+  ),
+});
+
+/** The four run tables, by name. */
+export const RUN_TABLES = {
+  steps: STEPS,
+  episodes: EPISODES,
+  updates: UPDATES,
+  eval: EVAL,
+} as const;
+
+/** Row of the `steps` table. */
+export type StepRow = RowOf<typeof STEPS>;
+/** Row of the `episodes` table. */
+export type EpisodeRow = RowOf<typeof EPISODES>;
+/** Row of the `updates` table. */
+export type UpdateRow = RowOf<typeof UPDATES>;
+/** Row of the `eval` table. */
+export type EvalRow = RowOf<typeof EVAL>;

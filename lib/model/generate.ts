@@ -1,0 +1,145 @@
+/**
+ * Batched, KV-cached autoregressive generation.
+ *
+ * Prompts are left-padded into one batch and prefilled in a single forward; every later step
+ * feeds one token per live row. Only the last position's logits (`[B, V]`) are computed and
+ * downloaded per step; sampling happens on the CPU (see `sampling.ts`). A row that emits a stop
+ * token, or reaches `maxNewTokens`, is finished and dropped from the batch and its cache, so later
+ * steps only compute live rows.
+ *
+ * Randomness: row i samples from its own stream `Rng(rowSeeds[i])`, by default
+ * `Rng(deriveSeed(seed, i))`, so a row's output depends only on its seed and prompt, not on what
+ * else is in the batch (up to floating-point differences between batch shapes).
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { deriveSeed, Rng } from "../util/rng.ts";
+import { KVCache } from "./kv_cache.ts";
+import type { Qwen2Model } from "./qwen2.ts";
+import { sampleToken, type SamplingOptions, validateSampling } from "./sampling.ts";
+
+/** Options of {@link generate}. */
+export interface GenerateOptions extends SamplingOptions {
+  /** Most tokens to generate per row (the stop token counts). */
+  maxNewTokens: number;
+  /** Seed of the call; row i uses `deriveSeed(seed, i)` unless `rowSeeds` is given. */
+  seed: number;
+  /** One seed per row, overriding the derived ones. */
+  rowSeeds?: number[];
+  /** Token ids that end a row (default: the config's `eosTokenIds`). */
+  stopTokenIds?: number[];
+}
+
+/** Output of {@link generate}, one entry per prompt, in order. */
+export interface GenerateResult {
+  /** Generated ids per row; a row that stopped ends with its stop token. */
+  tokens: number[][];
+  /** `log π_θ(token)` at temperature 1 (untruncated model distribution) per generated token. */
+  logprobs: number[][];
+  /** Log-probability under the distribution actually sampled from (0 when greedy). */
+  samplingLogprobs: number[][];
+  /** "stop" when a stop token was emitted, "length" when `maxNewTokens` was reached. */
+  finishReason: ("stop" | "length")[];
+}
+
+/**
+ * Generate completions for a batch of prompts.
+ *
+ * @param model the model.
+ * @param prompts token ids per row (each non-empty).
+ * @param opts sampling, length, seeds and stop tokens.
+ * @returns tokens, log-probs and finish reasons per row.
+ * @example
+ * ```ts ignore
+ * const out = await generate(model, [[1, 2, 3]], { maxNewTokens: 8, temperature: 1, seed: 0 });
+ * console.log(out.tokens[0], out.finishReason[0]);
+ * ```
+ */
+export async function generate(
+  model: Qwen2Model,
+  prompts: number[][],
+  opts: GenerateOptions,
+): Promise<GenerateResult> {
+  validateSampling(opts);
+  const b = prompts.length;
+  if (!Number.isInteger(opts.maxNewTokens) || opts.maxNewTokens < 0) {
+    throw new Error(`generate: maxNewTokens must be an integer ≥ 0, got ${opts.maxNewTokens}`);
+  }
+  if (opts.rowSeeds && opts.rowSeeds.length !== b) {
+    throw new Error(`generate: ${opts.rowSeeds.length} rowSeeds for ${b} prompts`);
+  }
+  prompts.forEach((p, i) => {
+    if (p.length === 0) throw new Error(`generate: prompt ${i} is empty`);
+  });
+  const stop = new Set(opts.stopTokenIds ?? model.config.eosTokenIds);
+  const result: GenerateResult = {
+    tokens: prompts.map(() => []),
+    logprobs: prompts.map(() => []),
+    samplingLogprobs: prompts.map(() => []),
+    finishReason: prompts.map(() => "length"),
+  };
+  if (b === 0 || opts.maxNewTokens === 0) return result;
+  const rngs = prompts.map((_, i) =>
+    new Rng(opts.rowSeeds ? opts.rowSeeds[i] : deriveSeed(opts.seed, i))
+  );
+  const pMax = Math.max(...prompts.map((p) => p.length));
+  let input = prompts.map((p) => [...new Array(pMax - p.length).fill(0), ...p]);
+  let mask: number[][] | undefined = prompts.map((
+    p,
+  ) => [...new Array(pMax - p.length).fill(0), ...p.map(() => 1)]);
+  let live = prompts.map((_, i) => i); // original row of each cache row
+  const cache = new KVCache(model.config.numLayers);
+  const v = model.config.vocabSize;
+  try {
+    while (live.length > 0) {
+      const logits = _lastLogits(model, input, mask, cache);
+      let data: Float32Array;
+      try {
+        data = (await logits.data()) as Float32Array;
+      } finally {
+        logits.dispose();
+      }
+      const keep: number[] = [], next: number[][] = [];
+      live.forEach((row, i) => {
+        const s = sampleToken(data.subarray(i * v, (i + 1) * v), opts, rngs[row]);
+        result.tokens[row].push(s.token);
+        result.logprobs[row].push(s.logprob);
+        result.samplingLogprobs[row].push(s.samplingLogprob);
+        if (stop.has(s.token)) {
+          result.finishReason[row] = "stop";
+        } else if (result.tokens[row].length < opts.maxNewTokens) {
+          keep.push(i);
+          next.push([s.token]);
+        }
+      });
+      if (keep.length === 0) break;
+      if (keep.length < live.length) cache.select(keep);
+      live = keep.map((i) => live[i]);
+      input = next;
+      mask = undefined;
+    }
+  } finally {
+    cache.dispose();
+  }
+  return result;
+}
+
+/** Logits `[B, V]` of the last position of `ids`, extending `cache`. */
+function _lastLogits(
+  model: Qwen2Model,
+  ids: number[][],
+  mask: number[][] | undefined,
+  cache: KVCache,
+): tf.Tensor2D {
+  const h = model.hidden(ids, { attentionMask: mask, cache });
+  try {
+    return tf.tidy(() => {
+      const [b, t, hs] = h.shape;
+      const last = tf.reshape(tf.slice(h, [0, t - 1, 0], [b, 1, hs]), [b, hs]) as tf.Tensor2D;
+      return model.head(last);
+    });
+  } finally {
+    h.dispose();
+  }
+}

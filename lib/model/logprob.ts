@@ -1,0 +1,256 @@
+/**
+ * Teacher-forced scoring: per-token log-probabilities of given completions (the PPO ratio's
+ * `log π_θ(token)`), token entropies, and the next-token cross-entropy used for pre-training.
+ *
+ * Memory-lean: the LM head runs only at the positions that predict a scored token, and
+ * `log p(target) = logit[target] − logsumexp(logits)` has a custom gradient
+ * `dy · (onehot(target) − softmax(logits))` formed inside the backward pass (no full-vocabulary
+ * one-hot is kept per token, and no `tf.gather` gradient is needed, which the wasm backend lacks).
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { gatherRows } from "./layers.ts";
+import type { Qwen2Model } from "./qwen2.ts";
+
+/**
+ * `log softmax(logits)[i, targets[i]]` for each row, differentiable with respect to `logits`.
+ *
+ * @param logits `[N, V]`.
+ * @param targets N token ids in `[0, V)`.
+ * @returns `[N]` log-probabilities.
+ * @example
+ * ```ts
+ * import "@tensorflow/tfjs-backend-cpu";
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { targetLogprobs } from "./logprob.ts";
+ * await tf.setBackend("cpu");
+ * const lp = targetLogprobs(tf.tensor2d([[0, 0]]), [1]);
+ * console.log(lp.dataSync()[0].toFixed(4)); // "-0.6931"
+ * ```
+ */
+export function targetLogprobs(logits: tf.Tensor2D, targets: ArrayLike<number>): tf.Tensor1D {
+  const [n, v] = logits.shape;
+  if (targets.length !== n) {
+    throw new Error(`targetLogprobs: ${targets.length} targets for ${n} rows of logits`);
+  }
+  const pairs = new Int32Array(2 * n), flat = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = targets[i];
+    if (!Number.isInteger(t) || t < 0 || t >= v) {
+      throw new Error(`targetLogprobs: target ${t} at row ${i} is outside [0, ${v})`);
+    }
+    pairs[2 * i] = i;
+    pairs[2 * i + 1] = t;
+    flat[i] = i * v + t;
+  }
+  const pairT = tf.tensor2d(pairs, [n, 2], "int32");
+  const flatT = tf.tensor1d(flat, "int32");
+  const f = tf.customGrad(
+    (...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [x, pr, fl, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+      const lse = tf.logSumExp(x, 1);
+      const picked = tf.gather(tf.reshape(x, [n * v]), fl as tf.Tensor1D);
+      save([x, lse, pr]);
+      return {
+        value: tf.sub(picked, lse),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [xs, l, p] = saved;
+          const probs = tf.exp(tf.sub(xs, tf.reshape(l, [n, 1])));
+          const hot = tf.scatterND(p, dy, [n, v]);
+          return [
+            tf.sub(hot, tf.mul(probs, tf.reshape(dy, [n, 1]))),
+            tf.zerosLike(p),
+            tf.zeros([n], "int32"),
+          ];
+        },
+      };
+    },
+  );
+  const out = f(logits, pairT, flatT) as tf.Tensor1D;
+  tf.dispose([pairT, flatT]);
+  return out;
+}
+
+/**
+ * Entropy of `softmax(logits)` per row (nats), differentiable.
+ *
+ * @param logits `[N, V]`.
+ * @returns `[N]`.
+ * @example
+ * ```ts
+ * import "@tensorflow/tfjs-backend-cpu";
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { rowEntropy } from "./logprob.ts";
+ * await tf.setBackend("cpu");
+ * console.log(rowEntropy(tf.zeros([1, 4]) as tf.Tensor2D).dataSync()[0].toFixed(4)); // "1.3863"
+ * ```
+ */
+export function rowEntropy(logits: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const lse = tf.logSumExp(logits, 1);
+    const p = tf.softmax(logits);
+    return tf.sub(lse, tf.sum(tf.mul(p, logits), 1)) as tf.Tensor1D;
+  });
+}
+
+/** Options of {@link sequenceLogprobs}. */
+export interface ScoreOptions {
+  /** Divide logits by this before the softmax (default 1: the model's own distribution). */
+  temperature?: number;
+  /** Also return per-token entropies (default false). */
+  entropy?: boolean;
+}
+
+/** Output of {@link sequenceLogprobs}; every tensor is `[B, Tc]`, zero where `mask` is 0. */
+export interface SequenceScores {
+  /** `log p(completion[b][j] | prompt[b], completion[b][<j])`, differentiable. */
+  logprobs: tf.Tensor2D;
+  /** 1 for real completion tokens, 0 for right padding (float32). */
+  mask: tf.Tensor2D;
+  /** Entropy of the next-token distribution at each scored position (when asked for). */
+  entropy?: tf.Tensor2D;
+  /** Completion lengths. */
+  lengths: number[];
+}
+
+/**
+ * Teacher-forced log-probabilities of completions given prompts, as one batch.
+ *
+ * Rows are laid out `[left padding | prompt | completion | right padding]` and run through the
+ * model once; the LM head runs only on the hidden states that predict a completion token.
+ *
+ * @param model the model.
+ * @param prompts per row, at least one token.
+ * @param completions per row (may be empty; its row is all padding).
+ * @param opts temperature and entropy.
+ * @returns `[B, Tc]` log-probs, mask and optional entropy (`Tc` = longest completion, ≥ 1).
+ * @example
+ * ```ts ignore
+ * const s = sequenceLogprobs(model, [[1, 2]], [[3, 4]]);
+ * const total = tf.sum(tf.mul(s.logprobs, s.mask));
+ * ```
+ */
+export function sequenceLogprobs(
+  model: Qwen2Model,
+  prompts: number[][],
+  completions: number[][],
+  opts: ScoreOptions = {},
+): SequenceScores {
+  const b = prompts.length;
+  if (b === 0 || completions.length !== b) {
+    throw new Error(
+      `sequenceLogprobs: ${b} prompts and ${completions.length} completions (need equal, > 0)`,
+    );
+  }
+  prompts.forEach((p, i) => {
+    if (p.length === 0) {
+      throw new Error(`sequenceLogprobs: prompt ${i} is empty (need at least one token)`);
+    }
+  });
+  const temperature = opts.temperature ?? 1;
+  if (!(temperature > 0)) {
+    throw new Error(`sequenceLogprobs: temperature must be > 0, got ${temperature}`);
+  }
+  const pMax = Math.max(...prompts.map((p) => p.length));
+  const tc = Math.max(1, ...completions.map((c) => c.length));
+  const len = pMax + tc;
+  const ids: number[][] = [], mask: number[][] = [];
+  const rows: number[] = [], targets: number[] = [], slots: number[] = [];
+  for (let r = 0; r < b; r++) {
+    const p = prompts[r], c = completions[r];
+    const lp = pMax - p.length;
+    ids.push([...new Array(lp).fill(p[0]), ...p, ...c, ...new Array(tc - c.length).fill(p[0])]);
+    mask.push([
+      ...new Array(lp).fill(0),
+      ...p.map(() => 1),
+      ...c.map(() => 1),
+      ...new Array(tc - c.length).fill(0),
+    ]);
+    for (let j = 0; j < c.length; j++) {
+      rows.push(r * len + pMax - 1 + j);
+      targets.push(c[j]);
+      slots.push(r * tc + j);
+    }
+  }
+  const maskT = tf.tensor2d(
+    Float32Array.from(
+      { length: b * tc },
+      (_, i) => (completions[Math.floor(i / tc)].length > i % tc ? 1 : 0),
+    ),
+    [b, tc],
+  );
+  if (targets.length === 0) {
+    return {
+      logprobs: tf.zeros([b, tc]),
+      mask: maskT,
+      entropy: opts.entropy ? tf.zeros([b, tc]) : undefined,
+      lengths: completions.map((c) => c.length),
+    };
+  }
+  const h = model.hidden(ids, { attentionMask: mask });
+  const out = tf.tidy(() => {
+    const h2 = tf.reshape(h, [b * len, model.config.hiddenSize]) as tf.Tensor2D;
+    let logits = model.head(gatherRows(h2, rows));
+    if (temperature !== 1) logits = tf.div(logits, temperature);
+    // Scatter the N scored values into the padded [B, Tc] grid (pad slots read a zero).
+    const n = targets.length;
+    const where = new Int32Array(b * tc).fill(n);
+    slots.forEach((s, i) => (where[s] = i));
+    const toGrid = (x: tf.Tensor1D) =>
+      tf.reshape(
+        gatherRows(tf.reshape(tf.concat([x, tf.zeros([1])]), [n + 1, 1]) as tf.Tensor2D, where),
+        [b, tc],
+      ) as tf.Tensor2D;
+    const lp = toGrid(targetLogprobs(logits, targets));
+    const ent = opts.entropy ? toGrid(rowEntropy(logits)) : undefined;
+    return ent ? { lp, ent } : { lp };
+  });
+  h.dispose();
+  return {
+    logprobs: out.lp,
+    mask: maskT,
+    entropy: out.ent,
+    lengths: completions.map((c) => c.length),
+  };
+}
+
+/**
+ * Mean next-token cross-entropy (nats per predicted token) over a batch of sequences — the
+ * pre-training loss. Sequences of different lengths are right-padded internally; every token
+ * after the first of each sequence is predicted once.
+ *
+ * @param model the model.
+ * @param seqs token sequences (each of length ≥ 2).
+ * @returns a scalar loss tensor (differentiable).
+ * @example
+ * ```ts ignore
+ * const { value, grads } = tf.variableGrads(() => nextTokenLoss(model, [[1, 2, 3]]), model.trainableVariables());
+ * ```
+ */
+export function nextTokenLoss(model: Qwen2Model, seqs: number[][]): tf.Scalar {
+  if (seqs.length === 0) throw new Error("nextTokenLoss: empty batch");
+  seqs.forEach((s, i) => {
+    if (s.length < 2) {
+      throw new Error(`nextTokenLoss: sequence ${i} has ${s.length} tokens (need ≥ 2)`);
+    }
+  });
+  const len = Math.max(...seqs.map((s) => s.length));
+  const ids = seqs.map((s) => [...s, ...new Array(len - s.length).fill(s[0])]);
+  const mask = seqs.map((s) => [...s.map(() => 1), ...new Array(len - s.length).fill(0)]);
+  const rows: number[] = [], targets: number[] = [];
+  seqs.forEach((s, r) => {
+    for (let j = 0; j + 1 < s.length; j++) {
+      rows.push(r * len + j);
+      targets.push(s[j + 1]);
+    }
+  });
+  const h = model.hidden(ids, { attentionMask: mask });
+  const loss = tf.tidy(() => {
+    const h2 = tf.reshape(h, [seqs.length * len, model.config.hiddenSize]) as tf.Tensor2D;
+    const logits = model.head(gatherRows(h2, rows));
+    return tf.neg(tf.mean(targetLogprobs(logits, targets))) as tf.Scalar;
+  });
+  h.dispose();
+  return loss;
+}

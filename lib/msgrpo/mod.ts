@@ -1,0 +1,50 @@
+/**
+ * The MS-GRPO core: returns and group-relative advantages, |Â|-weighted episode sampling,
+ * training rows and micro-batches, and the clipped per-token loss. Pure functions; the trainer
+ * composes them with rollouts and the model.
+ *
+ * @example
+ * ```ts
+ * import { assignAdvantages, buildBatch, drawEpisodes } from "./mod.ts";
+ * import { Rng } from "../util/rng.ts";
+ * const adv = assignAdvantages([]);
+ * const draws = drawEpisodes(adv.episode, { rng: new Rng(0) });
+ * console.log(draws.noUpdate, buildBatch([], adv.episode, draws.timesDrawn).length); // true 0
+ * ```
+ *
+ * @module
+ */
+export type { Episode, LossAggregation, StepRecord } from "./types.ts";
+export {
+  type AdvantageAssignment,
+  type AdvantageNormalize,
+  type AdvantageOptions,
+  type AdvantageScope,
+  assignAdvantages,
+  episodeReturn,
+  type GroupAdvantageOptions,
+  groupAdvantages,
+  type GroupSummary,
+  poolAdvantages,
+} from "./advantages.ts";
+export {
+  drawEpisodes,
+  type DrawOptions,
+  type DrawResult,
+  type SamplingMode,
+  SumTree,
+} from "./sampling.ts";
+export {
+  buildBatch,
+  type CollatedBatch,
+  collateRows,
+  lossNormalizer,
+  microBatches,
+  type TrainingRow,
+} from "./batch.ts";
+export {
+  ppoClipLoss,
+  type PpoClipLossInput,
+  type PpoClipLossResult,
+  type PpoClipStats,
+} from "./loss.ts";

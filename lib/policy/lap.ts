@@ -1,0 +1,94 @@
+/**
+ * The Language-Agent Policy (LAP): our Qwen2 model as a policy over domain actions. Each decision's
+ * prompt is the chat-formatted instructions (system turn) and the *current state only* (user
+ * turn) — no history — so context length stays flat however long an episode runs. The sampled
+ * tokens and their temperature-1 log-probabilities are returned for the MS-GRPO update; the
+ * environment turns the text into an action.
+ *
+ * @module
+ */
+import { generate } from "../model/generate.ts";
+import type { Qwen2Model } from "../model/qwen2.ts";
+import type { Tokenizer } from "../model/tokenizer.ts";
+import type { ActOptions, Completion, Policy, PolicyInput } from "./types.ts";
+
+/** Options of {@link LapPolicy}. */
+export interface LapPolicyOptions {
+  /** Name recorded in evaluation logs (default "lap"). */
+  name?: string;
+  /** Default cap on generated tokens per decision (default 64). */
+  maxNewTokens?: number;
+}
+
+/**
+ * A policy that samples answers from a {@link Qwen2Model}.
+ *
+ * @example
+ * ```ts ignore
+ * const policy = new LapPolicy(model, tokenizer);
+ * const [c] = await policy.act([env.observe()], { temperature: 1, seed: 0 });
+ * env.stepText([c.text]);
+ * ```
+ */
+export class LapPolicy implements Policy {
+  /** @inheritdoc */
+  readonly name: string;
+  readonly #maxNewTokens: number;
+  readonly #promptCache = new Map<string, number[]>();
+
+  /**
+   * @param model the language model (its weights may change between calls: training).
+   * @param tokenizer the checkpoint's tokenizer and chat template.
+   * @param opts name and default length cap.
+   */
+  constructor(
+    readonly model: Qwen2Model,
+    readonly tokenizer: Tokenizer,
+    opts: LapPolicyOptions = {},
+  ) {
+    this.name = opts.name ?? "lap";
+    this.#maxNewTokens = opts.maxNewTokens ?? 64;
+  }
+
+  /** Token ids of the chat prompt for one input (cached: prompts repeat across episodes). */
+  promptIds(input: PolicyInput): number[] {
+    const key = `${input.system}\u0000${input.user}`;
+    let ids = this.#promptCache.get(key);
+    if (ids === undefined) {
+      ids = this.tokenizer.encodeChat([
+        { role: "system", content: input.system },
+        { role: "user", content: input.user },
+      ], { addGenerationPrompt: true });
+      if (this.#promptCache.size > 50_000) this.#promptCache.clear();
+      this.#promptCache.set(key, ids);
+    }
+    return ids;
+  }
+
+  /** @inheritdoc */
+  async act(inputs: PolicyInput[], options: ActOptions): Promise<Completion[]> {
+    if (inputs.length === 0) return [];
+    const prompts = inputs.map((input) => this.promptIds(input));
+    const out = await generate(this.model, prompts, {
+      maxNewTokens: options.maxNewTokens ?? this.#maxNewTokens,
+      temperature: options.temperature,
+      topP: options.topP,
+      topK: options.topK,
+      seed: options.seed,
+      stopTokenIds: this.tokenizer.eosTokenIds,
+    });
+    return prompts.map((promptIds, i) => ({
+      text: this.tokenizer.decode(out.tokens[i], { skipSpecial: true }),
+      promptIds,
+      completionIds: out.tokens[i],
+      logprobs: out.logprobs[i],
+      finishReason: out.finishReason[i],
+      usage: { promptTokens: promptIds.length, completionTokens: out.tokens[i].length },
+    }));
+  }
+
+  /** @inheritdoc */
+  dispose(): void {
+    this.model.dispose();
+  }
+}

@@ -1,0 +1,9 @@
+/**
+ * Policies behind one interface: the Language-Agent Policy over our model and scripted baselines
+ * (served policies over HTTP implement the same {@link Policy}).
+ *
+ * @module
+ */
+export type { ActOptions, Completion, Policy, PolicyInput } from "./types.ts";
+export { LapPolicy, type LapPolicyOptions } from "./lap.ts";
+export { OraclePolicy, RandomPolicy } from "./scripted.ts";

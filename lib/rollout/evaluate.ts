@@ -1,0 +1,82 @@
+/**
+ * Evaluation on a named scenario: its fixed episodes (the same seeds at every evaluation point and
+ * for every policy compared), played in one batch, returned as rows of the `eval` table.
+ *
+ * @module
+ */
+import { type Scenario, scenarioOptima } from "../env/scenarios.ts";
+import type { Policy } from "../policy/types.ts";
+import { deriveSeed } from "../util/rng.ts";
+import { playEpisodes, type PlayStats } from "./play.ts";
+import type { RenderStyle } from "../env/tsmg.ts";
+
+/** One row of the `eval` table (see docs/logs.md). */
+export interface EvalRow {
+  iteration: number;
+  scenario: string;
+  episode: number;
+  seed: number;
+  return: number;
+  success: boolean;
+  length: number;
+  valid_rate: number;
+  optimal_success: number | null;
+}
+
+/** Options of {@link evaluateScenario}. */
+export interface EvaluateOptions {
+  /** Iteration recorded in the rows (−1 or 0 for a policy that is not trained). */
+  iteration: number;
+  /** Sampling temperature (0 = greedy). */
+  temperature: number;
+  /** Sampling seed; the episodes themselves are fixed by the scenario. */
+  seed: number;
+  /** Format penalty (0 when evaluating, as in the spec). */
+  formatPenalty?: number;
+  /** Cap on generated tokens per decision. */
+  maxNewTokens?: number;
+  /** Rendering of the prompts. */
+  renderStyle?: RenderStyle;
+  /** Evaluate only the first n of the scenario's episodes (smoke tests). */
+  limit?: number;
+}
+
+/**
+ * Play a scenario's fixed evaluation episodes with `policy`.
+ *
+ * @param policy the policy to evaluate.
+ * @param scenario a registered scenario (see `getScenario`).
+ * @param options iteration, sampling and rendering.
+ * @returns one {@link EvalRow} per episode and the rollout totals.
+ */
+export async function evaluateScenario(
+  policy: Policy,
+  scenario: Scenario,
+  options: EvaluateOptions,
+): Promise<{ rows: EvalRow[]; stats: PlayStats }> {
+  const seeds = scenario.episodeSeeds.slice(0, options.limit ?? scenario.episodeSeeds.length);
+  const specs = seeds.map((s) => ({
+    env: scenario.makeEnv({ renderStyle: options.renderStyle }),
+    initialStateSeed: s,
+    dynamicsSeed: s,
+  }));
+  const { episodes, stats } = await playEpisodes(specs, policy, {
+    temperature: options.temperature,
+    maxNewTokens: options.maxNewTokens,
+    formatPenalty: options.formatPenalty ?? 0,
+    seed: deriveSeed(options.seed, options.iteration, 0xe7),
+  });
+  const optimal = scenario.kind === "frozen_lake" ? scenarioOptima(scenario) : null;
+  const rows = episodes.map((e, k) => ({
+    iteration: options.iteration,
+    scenario: scenario.name,
+    episode: k,
+    seed: seeds[k],
+    return: e.return,
+    success: e.success,
+    length: e.steps.length,
+    valid_rate: e.steps.filter((s) => s.valid).length / Math.max(1, e.steps.length),
+    optimal_success: optimal ? optimal[k] : null,
+  }));
+  return { rows, stats };
+}

@@ -1,0 +1,94 @@
+/**
+ * Build a small base model for CPU experiments from nothing: render transcripts of scripted play
+ * with our own environment, train a domain tokenizer on them, make a seeded Qwen2-architecture
+ * checkpoint, pre-train it on the transcripts, and save it as a Hugging Face folder. Deterministic
+ * for a given seed and backend.
+ *
+ * @module
+ */
+import { getScenario } from "../env/scenarios.ts";
+import type { RenderStyle, TextEnv } from "../env/tsmg.ts";
+import { saveCheckpoint } from "../model/checkpoint.ts";
+import { domainTokenizerFiles } from "../model/domain_tokenizer.ts";
+import { makeCheckpoint } from "../model/make_model.ts";
+import { Qwen2Model } from "../model/qwen2.ts";
+import { Tokenizer } from "../model/tokenizer.ts";
+import { pretrainOnTranscripts, tokenizeExamples } from "./pretrain.ts";
+import { renderTranscripts } from "./transcripts.ts";
+
+/** Options of {@link buildBaseModel}. */
+export interface BaseModelOptions {
+  /** Scenario whose environment settings the transcripts use. */
+  scenario: string;
+  /** Environment factory overriding `scenario` (custom maps, tests). */
+  makeEnv?: () => TextEnv;
+  /** Prompt rendering. */
+  renderStyle: RenderStyle;
+  /** Transcript episodes. */
+  episodes: number;
+  /** Probability that a transcript move is the oracle's instead of a random one. */
+  oracleFraction: number;
+  /** Model shape. */
+  hidden: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  intermediate: number;
+  /** BPE merges of the domain tokenizer. */
+  merges: number;
+  /** Pre-training steps, batch size and learning rate. */
+  steps: number;
+  batchSize: number;
+  lr: number;
+  /** Seed of transcripts, initialisation and batches. */
+  seed: number;
+  /** Called after every pre-training step. */
+  onStep?: (step: number, loss: number) => void;
+}
+
+/**
+ * Build and save a base model into `dir`.
+ *
+ * @param dir output folder (Hugging Face layout).
+ * @param opts transcripts, shape and pre-training settings.
+ * @returns parameter count, number of examples and the final loss.
+ */
+export async function buildBaseModel(
+  dir: string,
+  opts: BaseModelOptions,
+): Promise<{ parameters: number; examples: number; finalLoss: number; vocab: number }> {
+  const makeEnv = opts.makeEnv ?? (() => getScenario(opts.scenario).makeEnv({ renderStyle: opts.renderStyle }));
+  const examples = renderTranscripts(makeEnv, {
+    episodes: opts.episodes,
+    seed: opts.seed,
+    oracleFraction: opts.oracleFraction,
+  });
+  const corpus = examples.flatMap((e) => [e.system, e.user, e.answer]);
+  const env = makeEnv();
+  for (let a = 0; a < env.actionNames.length; a++) corpus.push(env.formatAction(a));
+  const tok = domainTokenizerFiles({ corpus, merges: opts.merges });
+  await makeCheckpoint(dir, {
+    hidden: opts.hidden,
+    layers: opts.layers,
+    heads: opts.heads,
+    kvHeads: opts.kvHeads,
+    intermediate: opts.intermediate,
+    seed: opts.seed,
+    tokenizer: tok,
+  });
+  const tokenizer = await Tokenizer.load(dir);
+  const model = await Qwen2Model.load(dir);
+  try {
+    const finalLoss = pretrainOnTranscripts(model, tokenizeExamples(tokenizer, examples), {
+      steps: opts.steps,
+      batchSize: opts.batchSize,
+      lr: opts.lr,
+      seed: opts.seed,
+      onStep: opts.onStep,
+    });
+    await saveCheckpoint(dir, model.config, model.toWeights(), { tokenizerFrom: dir });
+    return { parameters: model.numParameters(), examples: examples.length, finalLoss, vocab: tok.size };
+  } finally {
+    model.dispose();
+  }
+}

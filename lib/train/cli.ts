@@ -1,0 +1,66 @@
+/**
+ * Command lines of experiment scripts: run-level flags (`--run-dir`, `--resume`, `--backend`)
+ * plus every config field as a flag, `--set key=value` and `--config FILE` (see `lib/config`).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { type Field, type Infer, parseConfigArgs } from "../config/mod.ts";
+
+/** Parsed command line of an experiment. */
+export interface ExperimentArgs<T> {
+  /** Help text when `--help` was given (then nothing else is set). */
+  help?: string;
+  /** The resolved config. */
+  config?: T;
+  /** `--run-dir`: where to write the run (default: a fresh `runs/<experiment>__<seed>__<time>`). */
+  runDir?: string;
+  /** `--resume`: continue the run in `--run-dir` from its checkpoint. */
+  resume: boolean;
+  /** The overrides applied (for the run's metadata). */
+  overrides: readonly string[];
+}
+
+/**
+ * Parse an experiment's arguments.
+ *
+ * @param schema the experiment's config schema (its options block).
+ * @param args `Deno.args`.
+ * @param help usage line and description for `--help`.
+ * @returns config, run directory, resume flag, or the help text.
+ */
+export function parseExperimentArgs<F extends Field>(
+  schema: F,
+  args: readonly string[],
+  help: { usage: string; description: string },
+): ExperimentArgs<Infer<F>> {
+  const { values, tokens } = parseArgs({
+    args: [...args],
+    options: { "run-dir": { type: "string" }, resume: { type: "boolean" } },
+    strict: false,
+    tokens: true,
+    allowPositionals: true,
+  });
+  const consumed = new Set<number>();
+  for (const t of tokens ?? []) {
+    if (t.kind === "option" && (t.name === "run-dir" || t.name === "resume")) {
+      consumed.add(t.index);
+      if (t.name === "run-dir" && t.inlineValue !== true) consumed.add(t.index + 1);
+    }
+  }
+  const rest = args.filter((_, i) => !consumed.has(i));
+  const usage = `${help.usage} [--run-dir DIR] [--resume]`;
+  const parsed = parseConfigArgs(schema, rest, { usage, description: help.description });
+  if (parsed.help !== undefined) {
+    return {
+      help: parsed.help + "\n\nrun:\n  --run-dir DIR   write the run here (default runs/<experiment>__<seed>__<time>)\n" +
+        "  --resume        continue the run in --run-dir from its last checkpoint",
+      resume: false,
+      overrides: [],
+    };
+  }
+  const runDir = typeof values["run-dir"] === "string" ? values["run-dir"] : undefined;
+  const resume = values.resume === true;
+  if (resume && runDir === undefined) throw new Error("--resume needs --run-dir DIR (the run to continue)");
+  return { config: parsed.config, runDir, resume, overrides: parsed.overrides };
+}

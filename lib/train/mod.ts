@@ -1,0 +1,22 @@
+/**
+ * Training: the MS-GRPO loop, its config schema, update step, checkpoints, and the small base
+ * models for CPU experiments (transcripts, domain tokenizer, supervised pre-training).
+ *
+ * @module
+ */
+export { type TrainConfig, trainFields, trainSchema } from "./schema.ts";
+export { train, type TrainOptions, type TrainSummary } from "./trainer.ts";
+export { msgrpoUpdate, type UpdateContext, type UpdateOutcome } from "./update.ts";
+export { episodeRows, updateRow } from "./rows.ts";
+export {
+  CHECKPOINT_DIR,
+  findTrainingCheckpoint,
+  loadTrainingCheckpoint,
+  saveTrainingCheckpoint,
+  type TrainerState,
+} from "./checkpoint.ts";
+export { TRAINING_SEED_BASE, trainingStateSeed } from "./seeds.ts";
+export { renderTranscripts, type TranscriptExample, type TranscriptOptions } from "./transcripts.ts";
+export { type PretrainOptions, pretrainOnTranscripts, type TokenizedExample, tokenizeExamples } from "./pretrain.ts";
+export { type BaseModelOptions, buildBaseModel } from "./base_model.ts";
+export { type BaseModelConfig, baseModelSchema } from "./base_schema.ts";

@@ -1,0 +1,101 @@
+/**
+ * Turn an iteration's episodes and update outcome into rows of the run tables (`steps`,
+ * `episodes`, `updates`); column definitions live in `lib/log/schemas.ts` and `docs/logs.md`.
+ *
+ * @module
+ */
+import type { EpisodeRow, StepRow, UpdateRow } from "../log/mod.ts";
+import type { Episode } from "../rollout/types.ts";
+import type { UpdateOutcome } from "./update.ts";
+
+/**
+ * Step and episode rows of one iteration.
+ *
+ * @param episodes the iteration's pool.
+ * @param outcome its update (advantages and draws, pool order).
+ * @param scenario the training scenario's name.
+ * @param actionNames the environment's action names (to log actions by name).
+ * @returns rows for the `steps` and `episodes` tables.
+ */
+export function episodeRows(
+  episodes: readonly Episode[],
+  outcome: Pick<UpdateOutcome, "advantages" | "timesDrawn">,
+  scenario: string,
+  actionNames: readonly string[],
+): { steps: StepRow[]; episodes: EpisodeRow[] } {
+  const steps: StepRow[] = [];
+  const eps: EpisodeRow[] = episodes.map((e, k) => {
+    const advantage = outcome.advantages[k], times_drawn = outcome.timesDrawn[k];
+    for (const s of e.steps) {
+      steps.push({
+        iteration: e.iteration,
+        group: e.group,
+        episode: e.index,
+        t: s.t,
+        scenario,
+        seed: e.initialStateSeed,
+        prompt_tokens: s.promptIds.length,
+        completion_tokens: s.completionIds.length,
+        completion: s.completionText,
+        action: s.valid ? actionNames[s.action] ?? String(s.action) : null,
+        valid: s.valid,
+        reward: s.reward,
+        done: s.done,
+        advantage,
+        times_drawn,
+        logprob_sum: s.oldLogprobs.reduce((a, b) => a + b, 0),
+      });
+    }
+    return {
+      iteration: e.iteration,
+      group: e.group,
+      episode: e.index,
+      seed: e.initialStateSeed,
+      return: e.return,
+      length: e.steps.length,
+      success: e.success,
+      advantage,
+      times_drawn,
+    };
+  });
+  return { steps, episodes: eps };
+}
+
+/**
+ * The `updates` row of one iteration.
+ *
+ * @param iteration the iteration (from 1).
+ * @param episodes the iteration's pool.
+ * @param outcome the update.
+ * @param timing learning rate, generated tokens, rollout seconds and wall seconds.
+ * @returns one row.
+ */
+export function updateRow(
+  iteration: number,
+  episodes: readonly Episode[],
+  outcome: UpdateOutcome,
+  timing: { lr: number; generatedTokens: number; rolloutSeconds: number; wallSeconds: number },
+): UpdateRow {
+  const returns = episodes.map((e) => e.return);
+  const mean = returns.reduce((a, b) => a + b, 0) / Math.max(1, returns.length);
+  const std = Math.sqrt(returns.reduce((a, r) => a + (r - mean) ** 2, 0) / Math.max(1, returns.length));
+  const allSteps = episodes.flatMap((e) => e.steps);
+  return {
+    iteration,
+    loss: outcome.loss,
+    clip_frac: outcome.clipFrac,
+    approx_kl: outcome.approxKl,
+    ref_kl: outcome.refKl,
+    entropy: outcome.entropy,
+    grad_norm: outcome.gradNorm,
+    lr: timing.lr,
+    reward_mean: mean,
+    reward_std: std,
+    group_reward_std_mean: outcome.assignment.meanGroupStd,
+    zero_var_group_frac: outcome.assignment.zeroVarianceFraction,
+    valid_rate: allSteps.filter((s) => s.valid).length / Math.max(1, allSteps.length),
+    tokens_per_s: timing.generatedTokens / Math.max(1e-9, timing.rolloutSeconds),
+    wall_s: timing.wallSeconds,
+    updated: outcome.updated,
+  };
+}

@@ -1,0 +1,177 @@
+/**
+ * The MS-GRPO training loop: per iteration, N groups × G episodes from shared initial states
+ * (batched generation), one MS-GRPO update, rows appended to the run tables; every K iterations an
+ * evaluation on the configured scenarios' fixed episodes and an atomic checkpoint. `resume`
+ * continues from the last checkpoint exactly: seeds derive from (seed, iteration), so a resumed run
+ * writes the same tables as an uninterrupted one.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { getScenario } from "../env/scenarios.ts";
+import type { TextEnv } from "../env/tsmg.ts";
+import { closeRunTables, openRunTables, ProgressBar, type RunTableWriters } from "../log/mod.ts";
+import { AdamW } from "../model/optim.ts";
+import { attachLora, loadLora } from "../model/lora.ts";
+import { Qwen2Model } from "../model/qwen2.ts";
+import { Tokenizer } from "../model/tokenizer.ts";
+import { LapPolicy } from "../policy/lap.ts";
+import { collectGroups } from "../rollout/groups.ts";
+import { evaluateScenario } from "../rollout/evaluate.ts";
+import { deriveSeed } from "../util/rng.ts";
+import {
+  findTrainingCheckpoint,
+  loadTrainingCheckpoint,
+  saveTrainingCheckpoint,
+} from "./checkpoint.ts";
+import { episodeRows, updateRow } from "./rows.ts";
+import type { TrainConfig } from "./schema.ts";
+import { trainingStateSeed } from "./seeds.ts";
+import { msgrpoUpdate } from "./update.ts";
+
+/** Options of {@link train} besides the config. */
+export interface TrainOptions {
+  /** The run directory (tables and checkpoint go here). */
+  runDir: string;
+  /** Continue from the run directory's checkpoint (error when there is none). */
+  resume?: boolean;
+  /** Show a progress bar on stderr (default true). */
+  progress?: boolean;
+  /** Stop after this many iterations of this call, without a final checkpoint (simulates a crash). */
+  stopAfter?: number;
+  /** Training environment factory overriding `env.scenario` (custom maps, tests). */
+  makeEnv?: () => TextEnv;
+}
+
+/** What a finished {@link train} call reports. */
+export interface TrainSummary {
+  /** Iterations completed in total. */
+  iterations: number;
+  /** Mean success per scenario at each evaluation, in order. */
+  evaluations: { iteration: number; scenario: string; success: number; optimal: number | null }[];
+  /** Wall seconds of this call. */
+  seconds: number;
+}
+
+/**
+ * Train a policy with MS-GRPO.
+ *
+ * @param cfg a resolved {@link TrainConfig} (`model.path` must name a checkpoint folder).
+ * @param opts run directory, resume and progress display.
+ * @returns iterations done, evaluation summaries and wall time.
+ */
+export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<TrainSummary> {
+  const started = performance.now();
+  if (!cfg.model.path) throw new Error("train: model.path is empty; give a checkpoint folder");
+  const makeEnv = opts.makeEnv ?? (() => getScenario(cfg.env.scenario).makeEnv({ renderStyle: cfg.env.render_style }));
+  const evalScenarios = cfg.eval.scenarios.map(getScenario);
+  const tokenizer = await Tokenizer.load(cfg.model.path);
+  const checkpointDir = opts.resume ? await findTrainingCheckpoint(opts.runDir) : null;
+  if (opts.resume && checkpointDir === null) {
+    throw new Error(`train: --resume given but ${opts.runDir} holds no checkpoint`);
+  }
+  const lora = cfg.model.lora_rank > 0;
+  const weightsDir = checkpointDir && !lora ? checkpointDir : cfg.model.path;
+  const model = await Qwen2Model.load(weightsDir);
+  if (lora) {
+    attachLora(model, { r: cfg.model.lora_rank, alpha: cfg.model.lora_alpha, seed: deriveSeed(cfg.seed, 0x10a) });
+    if (checkpointDir) await loadLora(model, join(checkpointDir, "adapter"));
+  }
+  const optimizer = new AdamW(model.trainableVariables(), {
+    lr: cfg.optim.lr,
+    beta1: cfg.optim.beta1,
+    beta2: cfg.optim.beta2,
+    weightDecay: cfg.optim.weight_decay,
+  });
+  let start = 0;
+  if (checkpointDir) {
+    const ck = await loadTrainingCheckpoint(checkpointDir);
+    if (ck.state.seed !== cfg.seed) {
+      throw new Error(`train: checkpoint in ${checkpointDir} has seed ${ck.state.seed}, config has ${cfg.seed}`);
+    }
+    optimizer.setState(ck.optimizer);
+    start = ck.state.iteration;
+  }
+  const reference = cfg.msgrpo.kl_beta > 0 ? await Qwen2Model.load(cfg.model.path, { trainable: false }) : undefined;
+  const policy = new LapPolicy(model, tokenizer, { maxNewTokens: cfg.msgrpo.max_new_tokens });
+  const tables = openRunTables(opts.runDir, checkpointDir ? { truncateAfter: start } : {});
+  const summary: TrainSummary = { iterations: start, evaluations: [], seconds: 0 };
+  const bar = opts.progress === false ? null : new ProgressBar({ total: cfg.msgrpo.iterations, label: "msgrpo" });
+  bar?.resumeFrom(start);
+  let lastSuccess: number | null = null;
+  const evaluate = async (iteration: number) => {
+    for (const sc of evalScenarios) {
+      const { rows } = await evaluateScenario(policy, sc, {
+        iteration,
+        temperature: cfg.eval.temperature,
+        seed: cfg.seed,
+        maxNewTokens: cfg.msgrpo.max_new_tokens,
+        renderStyle: cfg.env.render_style,
+        limit: cfg.eval.episodes ?? undefined,
+      });
+      tables.eval.append(rows);
+      const success = rows.filter((r) => r.success).length / rows.length;
+      const opt = rows.every((r) => r.optimal_success !== null)
+        ? rows.reduce((a, r) => a + r.optimal_success!, 0) / rows.length
+        : null;
+      summary.evaluations.push({ iteration, scenario: sc.name, success, optimal: opt });
+      if (sc === evalScenarios[0]) lastSuccess = success;
+    }
+  };
+  try {
+    if (start === 0) await evaluate(0);
+    const probe = makeEnv();
+    const envName = opts.makeEnv ? probe.name : cfg.env.scenario;
+    const last = Math.min(cfg.msgrpo.iterations, start + (opts.stopAfter ?? Infinity));
+    for (let it = start + 1; it <= last; it++) {
+      const t0 = performance.now();
+      const { episodes, stats } = await collectGroups(makeEnv, policy, {
+        iteration: it,
+        initialStateSeeds: Array.from({ length: cfg.msgrpo.groups }, (_, g) => trainingStateSeed(cfg.seed, it, g)),
+        groupSize: cfg.msgrpo.group_size,
+        temperature: cfg.msgrpo.temperature,
+        seed: cfg.seed,
+        formatPenalty: cfg.env.format_penalty,
+        maxNewTokens: cfg.msgrpo.max_new_tokens,
+      });
+      const outcome = msgrpoUpdate({ model, optimizer, reference }, episodes, cfg, it);
+      const rows = episodeRows(episodes, outcome, envName, probe.actionNames);
+      _appendIteration(tables, rows, updateRow(it, episodes, outcome, {
+        lr: optimizer.lr,
+        generatedTokens: stats.completionTokens,
+        rolloutSeconds: stats.policySeconds,
+        wallSeconds: (performance.now() - t0) / 1000,
+      }));
+      if (it % cfg.eval.every === 0 || it === cfg.msgrpo.iterations) await evaluate(it);
+      if (it % cfg.checkpoint.every === 0 || it === cfg.msgrpo.iterations) {
+        await saveTrainingCheckpoint(opts.runDir, model, optimizer, {
+          iteration: it,
+          seed: cfg.seed,
+          lora,
+          baseModel: cfg.model.path,
+        }, cfg.model.path);
+      }
+      summary.iterations = it;
+      const meanReturn = episodes.reduce((a, e) => a + e.return, 0) / episodes.length;
+      bar?.update(it, { ret: meanReturn.toFixed(3), success: lastSuccess });
+    }
+  } finally {
+    bar?.done();
+    closeRunTables(tables);
+    reference?.dispose();
+    policy.dispose();
+    optimizer.dispose();
+  }
+  summary.seconds = (performance.now() - started) / 1000;
+  return summary;
+}
+
+function _appendIteration(
+  tables: RunTableWriters,
+  rows: ReturnType<typeof episodeRows>,
+  update: ReturnType<typeof updateRow>,
+): void {
+  tables.steps.append(rows.steps);
+  tables.episodes.append(rows.episodes);
+  tables.updates.append([update]);
+}

@@ -1,0 +1,72 @@
+/**
+ * Text transcripts of scripted play, rendered by our own environments: the pre-training corpus of
+ * the small base models used on CPU (no pretrained weights exist here). Each decision becomes one
+ * (instructions, state, answer) example in the exact prompt format the policy sees later.
+ *
+ * @module
+ */
+import { oracleAction, randomAction } from "../env/scripted.ts";
+import type { TextEnv } from "../env/tsmg.ts";
+import { deriveSeed, Rng } from "../util/rng.ts";
+import { trainingStateSeed } from "./seeds.ts";
+
+/** One decision of a transcript. */
+export interface TranscriptExample {
+  /** Instructions (system turn). */
+  system: string;
+  /** Current state (user turn). */
+  user: string;
+  /** The answer text, in the environment's action format. */
+  answer: string;
+}
+
+/** Options of {@link renderTranscripts}. */
+export interface TranscriptOptions {
+  /** Number of episodes to play. */
+  episodes: number;
+  /** Seed of maps, dynamics and the random moves. */
+  seed: number;
+  /**
+   * Probability that a move comes from the Frozen Lake oracle instead of uniform random play
+   * (0 = pure random play; needs a Frozen Lake env when > 0).
+   */
+  oracleFraction?: number;
+}
+
+/**
+ * Play scripted episodes and render every decision as text.
+ *
+ * @param makeEnv builds the environment (e.g. a scenario's `makeEnv`).
+ * @param opts episode count, seed and the oracle/random mix.
+ * @returns one example per decision, in play order.
+ * @example
+ * ```ts
+ * import { renderTranscripts } from "./transcripts.ts";
+ * import { FrozenLakeEnv } from "../env/frozen_lake.ts";
+ * const ex = renderTranscripts(() => new FrozenLakeEnv({ renderStyle: "compact" }), { episodes: 2, seed: 0 });
+ * console.log(ex[0].answer.startsWith("<action>")); // true
+ * ```
+ */
+export function renderTranscripts(
+  makeEnv: () => TextEnv,
+  opts: TranscriptOptions,
+): TranscriptExample[] {
+  const oracleFraction = opts.oracleFraction ?? 0;
+  if (!(oracleFraction >= 0 && oracleFraction <= 1)) {
+    throw new Error(`renderTranscripts: oracleFraction must be in [0, 1], got ${oracleFraction}`);
+  }
+  const env = makeEnv();
+  const rng = new Rng(deriveSeed(opts.seed, 0x7a));
+  const out: TranscriptExample[] = [];
+  for (let e = 0; e < opts.episodes; e++) {
+    env.reset(trainingStateSeed(opts.seed, e), deriveSeed(opts.seed, e, 1));
+    while (!env.done) {
+      const { system, user } = env.observe();
+      const useOracle = oracleFraction > 0 && rng.float() < oracleFraction;
+      const action = useOracle ? oracleAction(env) : randomAction(env, rng);
+      out.push({ system, user, answer: env.formatAction(action) });
+      env.step([action]);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,128 @@
+import * as tf from "@tensorflow/tfjs-core";
+import assert from "node:assert/strict";
+import { initBackend } from "../../lib/engine/backend.ts";
+import { fastInfo } from "../../lib/engine/fast.ts";
+import { broadcastBatch } from "../../lib/engine/kernels_matmul.ts";
+import { Rng } from "../../lib/util/rng.ts";
+import { assertClose, data, HAS_BLAS, randn, skip, stockAndFast } from "./_helpers.ts";
+
+const NAME = "BLAS BatchMatMul";
+
+Deno.test("broadcastBatch() follows numpy rules and names both shapes on mismatch", () => {
+  assert.deepEqual(broadcastBatch([2, 1, 3], [4, 1]), [2, 4, 3]);
+  assert.deepEqual(broadcastBatch([], [5]), [5]);
+  assert.throws(() => broadcastBatch([2], [3]), /\[2\] and \[3\]/);
+});
+
+Deno.test("BatchMatMul on the fast backend matches the stock kernel on random shapes, transposes and broadcast batches", async () => {
+  if (!HAS_BLAS) return skip(NAME, "OpenBLAS not installed");
+  const rng = new Rng(11);
+  const cases: Array<[number[], number[]]> = [[[], []], [[3], [3]], [[2, 3], [1, 3]], [[4], []], [
+    [],
+    [2],
+  ], [[2, 1], [1, 3]]];
+  let checked = 0;
+  for (const [ba, bb] of cases) {
+    for (const ta of [false, true]) {
+      for (const tb of [false, true]) {
+        const m = 1 + rng.int(9), k = 1 + rng.int(17), n = 1 + rng.int(13);
+        const a = randn(rng, [...ba, ...(ta ? [k, m] : [m, k])]);
+        const b = randn(rng, [...bb, ...(tb ? [n, k] : [k, n])]);
+        const f = () => data(tf.matMul(a, b, ta, tb));
+        // Neither stock kernel broadcasts both operands' batches: expand them explicitly there.
+        const twoSided = ba.length > 0 && bb.length > 0 && ba.some((d, i) => d === 1 && bb[i] > 1);
+        let ref: Float32Array;
+        if (twoSided) {
+          await initBackend("wasm");
+          const batch = ba.map((d, i) => Math.max(d, bb[i]));
+          const ae = tf.broadcastTo(a, [...batch, ...a.shape.slice(-2)]);
+          const be = tf.broadcastTo(b, [...batch, ...b.shape.slice(-2)]);
+          ref = data(tf.matMul(ae, be, ta, tb));
+          await initBackend("fast");
+        } else {
+          [ref] = await stockAndFast(f);
+        }
+        const fast = f();
+        assert.equal(fastInfo()?.kernels.includes("BatchMatMul"), true);
+        assertClose(
+          fast,
+          ref,
+          `matMul [${a.shape}]${ta ? "ᵀ" : ""} x [${b.shape}]${tb ? "ᵀ" : ""}`,
+        );
+        checked++;
+      }
+    }
+  }
+  assert.equal(checked, 24);
+});
+
+Deno.test("BatchMatMul gradients on the fast backend match the stock kernel", async () => {
+  if (!HAS_BLAS) return skip(NAME, "OpenBLAS not installed");
+  const rng = new Rng(12);
+  for (
+    const [ba, ta, tb] of [[[], false, false], [[3], true, false], [[2, 2], false, true], [
+      [2],
+      true,
+      true,
+    ]] as const
+  ) {
+    const a = randn(rng, [...ba, ...(ta ? [5, 4] : [4, 5])]);
+    const b = randn(rng, [...ba, ...(tb ? [6, 5] : [5, 6])]);
+    const w = randn(rng, [...ba, 4, 6]);
+    const f = () => {
+      const g = tf.grads((x: tf.Tensor, y: tf.Tensor) =>
+        tf.sum(tf.mul(tf.matMul(x, y, ta, tb), w))
+      );
+      return g([a, b]).map(data);
+    };
+    const [stock, fast] = await stockAndFast(f);
+    assertClose(fast[0], stock[0], `d/da batch [${ba}]`);
+    assertClose(fast[1], stock[1], `d/db batch [${ba}]`);
+  }
+});
+
+Deno.test("_FusedMatMul on the fast backend adds bias and activations like the cpu backend", async () => {
+  if (!HAS_BLAS) return skip("BLAS _FusedMatMul", "OpenBLAS not installed");
+  const rng = new Rng(13);
+  for (const activation of ["linear", "relu", "elu", "sigmoid", "leakyrelu", "relu6"] as const) {
+    for (
+      const [ta, tb, batch] of [[false, false, []], [true, false, [2]], [false, true, [3]], [
+        true,
+        true,
+        [],
+      ]] as const
+    ) {
+      const a = randn(rng, [...batch, ...(ta ? [7, 3] : [3, 7])]);
+      const b = randn(rng, [...batch, ...(tb ? [5, 7] : [7, 5])]);
+      const bias = randn(rng, [5]);
+      const run = () =>
+        data(
+          tf.fused.matMul({
+            a,
+            b,
+            transposeA: ta,
+            transposeB: tb,
+            bias,
+            activation,
+            leakyreluAlpha: 0.1,
+          }),
+        );
+      await initBackend("cpu");
+      const ref = run();
+      await initBackend("fast");
+      assertClose(run(), ref, `fused ${activation} ta=${ta} tb=${tb} batch=[${batch}]`);
+    }
+  }
+});
+
+Deno.test("BatchMatMul on the fast backend handles a large folded GEMM exactly like the cpu backend", async () => {
+  if (!HAS_BLAS) return skip(NAME, "OpenBLAS not installed");
+  const rng = new Rng(14);
+  const a = randn(rng, [4, 33, 64]), b = randn(rng, [64, 40]);
+  await initBackend("cpu");
+  const ref = data(tf.matMul(a, b));
+  await initBackend("fast");
+  const out = tf.matMul(a, b);
+  assert.deepEqual(out.shape, [4, 33, 40]);
+  assertClose(data(out), ref, "folded [4,33,64]x[64,40]", 1e-3, 1e-4);
+});

@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { readTable } from "../../lib/log/mod.ts";
+import { train } from "../../lib/train/trainer.ts";
+import { tinyBase, tinyConfig, tinyLake } from "./_tiny.ts";
+
+const tables = ["steps", "episodes", "updates", "eval"] as const;
+const timing = new Set(["wall_s", "tokens_per_s"]);
+
+function rows(dir: string, table: string): Record<string, unknown>[] {
+  return readTable(`${dir}/${table}.arrow`).objects().map((r: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(r).filter(([k]) => !timing.has(k)))
+  );
+}
+
+Deno.test("train() improves a tiny policy's success on a tiny lake", async () => {
+  const base = await tinyBase();
+  const runDir = await Deno.makeTempDir({ prefix: "msgrpo-train-" });
+  await train(tinyConfig(base, ["msgrpo.iterations=30", "checkpoint.every=30"]), {
+    runDir,
+    progress: false,
+    makeEnv: tinyLake,
+  });
+  const eps = readTable(`${runDir}/episodes.arrow`).objects() as { iteration: number; success: boolean }[];
+  const rate = (lo: number, hi: number) => {
+    const sel = eps.filter((e) => e.iteration >= lo && e.iteration <= hi);
+    return sel.filter((e) => e.success).length / sel.length;
+  };
+  const early = rate(1, 5), late = rate(26, 30);
+  assert.ok(late >= early + 0.3, `success ${early} in iterations 1-5, ${late} in 26-30`);
+  const updates = readTable(`${runDir}/updates.arrow`).objects() as { updated: boolean }[];
+  assert.equal(updates.length, 30);
+  assert.ok(updates.some((u) => u.updated));
+  await Deno.remove(runDir, { recursive: true });
+});
+
+Deno.test("train() resumed after a crash writes the same tables as an uninterrupted run", async () => {
+  const base = await tinyBase();
+  const cfg = tinyConfig(base, [
+    "msgrpo.iterations=4",
+    "checkpoint.every=2",
+    "eval.every=2",
+    "eval.scenarios=[FrozenLake-NoSlip]",
+    "eval.episodes=4",
+  ]);
+  const whole = await Deno.makeTempDir({ prefix: "msgrpo-whole-" });
+  await train(cfg, { runDir: whole, progress: false, makeEnv: tinyLake });
+  const crashed = await Deno.makeTempDir({ prefix: "msgrpo-crash-" });
+  await train(cfg, { runDir: crashed, progress: false, makeEnv: tinyLake, stopAfter: 3 });
+  // The crash happened after iteration 3 was logged but before its checkpoint.
+  const partial = readTable(`${crashed}/updates.arrow`).objects() as { iteration: number }[];
+  assert.deepEqual(partial.map((r) => r.iteration), [1, 2, 3]);
+  await assert.rejects(
+    train(cfg, { runDir: await Deno.makeTempDir(), resume: true, progress: false, makeEnv: tinyLake }),
+    /holds no checkpoint/,
+  );
+  await train(cfg, { runDir: crashed, resume: true, progress: false, makeEnv: tinyLake });
+  for (const t of tables) assert.deepEqual(rows(crashed, t), rows(whole, t), `table ${t}`);
+  await Deno.remove(whole, { recursive: true });
+  await Deno.remove(crashed, { recursive: true });
+});

@@ -1,0 +1,103 @@
+/**
+ * One-time machine setup: installs what the fast engine needs through apt when it is missing
+ * (`libopenblas0-pthread`, `gcc`; optionally `python3-torch` for the PyTorch reference benchmark
+ * and `mesa-vulkan-drivers libvulkan1` for a software WebGPU adapter) and compiles the native
+ * kernels into `.cache/native/`. Everything it installs is optional: without it the engine
+ * falls back to stock tfjs kernels.
+ *
+ * Usage: `deno task setup [--no-apt] [--no-native] [--torch] [--webgpu] [--force]`
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { loadBlas } from "../lib/engine/blas.ts";
+import { buildNative, defaultNativeLibPath } from "../lib/engine/native_build.ts";
+
+/** Run a command, inheriting stdio; returns whether it succeeded (false when not runnable). */
+async function run(cmd: string, args: string[], quiet = false): Promise<boolean> {
+  try {
+    const out = await new Deno.Command(cmd, {
+      args,
+      stdout: quiet ? "null" : "inherit",
+      stderr: quiet ? "null" : "inherit",
+      env: { DEBIAN_FRONTEND: "noninteractive" },
+    }).output();
+    return out.success;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether an apt package is installed (dpkg status "install ok installed"). */
+async function dpkgInstalled(pkg: string): Promise<boolean> {
+  try {
+    const out = await new Deno.Command("dpkg-query", {
+      args: ["-W", "-f=${Status}", pkg],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    return new TextDecoder().decode(out.stdout).includes("install ok installed");
+  } catch {
+    return false;
+  }
+}
+
+async function aptInstall(pkgs: string[]): Promise<boolean> {
+  if (pkgs.length === 0) return true;
+  const isRoot = Deno.uid?.() === 0;
+  const sudo = !isRoot && await run("sudo", ["-n", "true"], true);
+  if (!isRoot && !sudo) {
+    console.error(`setup: not root; install manually: apt-get install -y ${pkgs.join(" ")}`);
+    return false;
+  }
+  const pre = sudo ? ["sudo", "-n"] : [];
+  const exec = (args: string[]) =>
+    run(pre[0] ?? args[0], pre.length ? [...pre.slice(1), ...args] : args.slice(1));
+  console.log(`setup: apt-get install ${pkgs.join(" ")}`);
+  if (!await exec(["apt-get", "update", "-qq"])) console.error("setup: apt-get update failed");
+  const ok = await exec(["apt-get", "install", "-y", "-qq", "--no-install-recommends", ...pkgs]);
+  if (!ok) console.error(`setup: apt-get install ${pkgs.join(" ")} failed`);
+  return ok;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      "no-apt": { type: "boolean", default: false },
+      "no-native": { type: "boolean", default: false },
+      torch: { type: "boolean", default: false },
+      webgpu: { type: "boolean", default: false },
+      force: { type: "boolean", default: false },
+    },
+  });
+  const hasBlas = loadBlas({ notice: () => {} }) !== null;
+  const hasGcc = await run(Deno.env.get("CC") ?? "gcc", ["--version"], true);
+  const want: string[] = [];
+  if (!hasBlas) want.push("libopenblas0-pthread");
+  if (!hasGcc && !values["no-native"]) want.push("gcc", "libc6-dev");
+  if (values.torch && !await dpkgInstalled("python3-torch")) want.push("python3-torch");
+  if (values.webgpu) {
+    for (const p of ["mesa-vulkan-drivers", "libvulkan1"]) {
+      if (!await dpkgInstalled(p)) want.push(p);
+    }
+  }
+  if (want.length > 0 && values["no-apt"]) {
+    console.error(`setup: missing ${want.join(", ")} (skipped: --no-apt)`);
+  } else if (want.length > 0) {
+    await aptInstall(want);
+  }
+  const blasNow = loadBlas({ notice: (m) => console.error(`setup: ${m}`) });
+  console.log(
+    `setup: OpenBLAS ${blasNow ? `ok (${blasNow.name}, ${blasNow.threads} threads)` : "absent"}`,
+  );
+  if (values["no-native"]) {
+    console.log("setup: native kernels skipped (--no-native)");
+    return 0;
+  }
+  const built = await buildNative(defaultNativeLibPath(), undefined, values.force);
+  console.log(`setup: native kernels ${built.ok ? "ok" : "not built"}: ${built.message}`);
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main());
