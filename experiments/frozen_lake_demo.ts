@@ -2,13 +2,16 @@
  * The main job: a small MS-GRPO run on Frozen Lake that finishes in minutes on a 2-core CPU.
  *
  * Stage 1 builds the base model from nothing (no pretrained weights exist here): transcripts of
- * uniformly random play on random 4x4 maps, a domain BPE tokenizer, a seeded ~0.8M-parameter
- * Qwen2-architecture model, and supervised pre-training on the answers. The base therefore knows
- * the answer format and nothing about where to go. Stage 2 post-trains it with MS-GRPO on
+ * scripted play on random 4x4 training maps (never the evaluation maps) — each move uniformly
+ * random, or with probability `base.oracle_fraction` a shortest-path planner's move — a domain
+ * BPE tokenizer, a seeded ~0.8M-parameter Qwen2-architecture model, and supervised pre-training
+ * on the answers. The base therefore knows the answer format and, at most, a diluted hint of where
+ * to go (its evaluation success is logged at iteration 0). Stage 2 post-trains it with MS-GRPO on
  * FrozenLake-NoSlip-style random maps and evaluates on that scenario's 50 fixed episodes.
  *
- * Departures from the paper: a tiny model with compact prompts (the board and one instruction
- * line) instead of Qwen2.5-3B with verbose ones; everything else follows `docs` (algorithm.md).
+ * Departures from the paper: a tiny model with compact prompts (one instruction line; the board,
+ * then the player's row, column and neighbouring tiles) instead of Qwen2.5-3B with verbose ones;
+ * everything else follows `docs` (algorithm.md).
  *
  * Usage: `deno task demo -- [--run-dir DIR] [--resume] [--msgrpo.iterations N] [--set k=v] …`
  *
@@ -33,7 +36,8 @@ const DEFAULTS = join(import.meta.dirname!, "configs", "frozen_lake_demo.yaml");
 async function main(): Promise<void> {
   const args = parseExperimentArgs(schema, ["--config", DEFAULTS, ...Deno.args], {
     usage: "deno task demo --",
-    description: "Build a small base model, post-train it with MS-GRPO on Frozen Lake, log Arrow tables.",
+    description:
+      "Build a small base model, post-train it with MS-GRPO on Frozen Lake, log Arrow tables.",
   });
   if (args.help !== undefined) {
     console.log(args.help);
@@ -41,23 +45,24 @@ async function main(): Promise<void> {
   }
   const cfg = args.config!;
   await initBackend(parseBackendName(cfg.model.backend));
-  const run = args.resume
-    ? { path: args.runDir! }
-    : await createRunDir({
-      root: "runs",
-      experiment: "frozen_lake_demo",
-      seed: cfg.seed,
-      runDir: args.runDir,
-      configYaml: dumpConfig(cfg, schema),
-      backend: backendDescription(),
-    });
+  const run = args.resume ? { path: args.runDir! } : await createRunDir({
+    root: "runs",
+    experiment: "frozen_lake_demo",
+    seed: cfg.seed,
+    runDir: args.runDir,
+    configYaml: dumpConfig(cfg, schema),
+    backend: backendDescription(),
+  });
   console.error(`run directory: ${run.path} (backend ${backendDescription()})`);
   const t0 = performance.now();
   let basePath = cfg.base.path;
   if (!basePath) {
     basePath = join(run.path, "base");
     if (!args.resume) {
-      console.error("stage 1: building the base model (random-play transcripts, supervised pre-training)");
+      console.error(
+        `stage 1: building the base model (transcripts of random play with ` +
+          `${cfg.base.oracle_fraction * 100}% planner moves, supervised pre-training)`,
+      );
       const b = cfg.base;
       const info = await buildBaseModel(basePath, {
         scenario: b.scenario,
@@ -76,7 +81,9 @@ async function main(): Promise<void> {
         seed: cfg.seed,
       });
       console.error(
-        `stage 1 done in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${info.parameters} parameters, ` +
+        `stage 1 done in ${
+          ((performance.now() - t0) / 1000).toFixed(1)
+        } s: ${info.parameters} parameters, ` +
           `vocab ${info.vocab}, ${info.examples} examples, final loss ${info.finalLoss.toFixed(4)}`,
       );
     }

@@ -3,9 +3,11 @@
  * (`libopenblas0-pthread`, `gcc`; optionally `python3-torch` for the PyTorch reference benchmark
  * and `mesa-vulkan-drivers libvulkan1` for a software WebGPU adapter) and compiles the native
  * kernels into `.cache/native/`. Everything it installs is optional: without it the engine
- * falls back to stock tfjs kernels.
+ * falls back to stock tfjs kernels. `--jupyter` installs what the notebooks need when it is
+ * missing: `jupyter-nbconvert jupyter-client` (headless execution), `fonts-dejavu-core` (chart
+ * text) and the Deno kernel (`deno jupyter --install`).
  *
- * Usage: `deno task setup [--no-apt] [--no-native] [--torch] [--webgpu] [--force]`
+ * Usage: `deno task setup [--no-apt] [--no-native] [--torch] [--webgpu] [--jupyter] [--force]`
  *
  * @module
  */
@@ -60,6 +62,44 @@ async function aptInstall(pkgs: string[]): Promise<boolean> {
   return ok;
 }
 
+/** Whether `jupyter nbconvert` runs. */
+async function hasNbconvert(): Promise<boolean> {
+  return await run("jupyter", ["nbconvert", "--version"], true);
+}
+
+/** Whether the Deno Jupyter kernel is registered. */
+async function hasDenoKernel(): Promise<boolean> {
+  try {
+    const out = await new Deno.Command("jupyter", {
+      args: ["kernelspec", "list", "--json"],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    if (!out.success) return false;
+    const specs = JSON.parse(new TextDecoder().decode(out.stdout)).kernelspecs ?? {};
+    return "deno" in specs;
+  } catch {
+    return false;
+  }
+}
+
+const DEJAVU_SANS = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+
+/** Register the Deno kernel when Jupyter is there and the kernel is not. */
+async function ensureDenoKernel(): Promise<void> {
+  if (!await hasNbconvert()) {
+    console.error("setup: jupyter nbconvert absent; the notebooks cannot be executed");
+    return;
+  }
+  if (!await hasDenoKernel()) {
+    console.log("setup: deno jupyter --install --force");
+    await run(Deno.execPath(), ["jupyter", "--install", "--force"]);
+  }
+  console.log(
+    `setup: Jupyter ${await hasDenoKernel() ? "ok (Deno kernel)" : "without the Deno kernel"}`,
+  );
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     args: Deno.args,
@@ -68,6 +108,7 @@ async function main(): Promise<number> {
       "no-native": { type: "boolean", default: false },
       torch: { type: "boolean", default: false },
       webgpu: { type: "boolean", default: false },
+      jupyter: { type: "boolean", default: false },
       force: { type: "boolean", default: false },
     },
   });
@@ -82,6 +123,14 @@ async function main(): Promise<number> {
       if (!await dpkgInstalled(p)) want.push(p);
     }
   }
+  if (values.jupyter) {
+    if (!await hasNbconvert()) want.push("jupyter-nbconvert", "jupyter-client");
+    try {
+      Deno.statSync(DEJAVU_SANS);
+    } catch {
+      want.push("fonts-dejavu-core");
+    }
+  }
   if (want.length > 0 && values["no-apt"]) {
     console.error(`setup: missing ${want.join(", ")} (skipped: --no-apt)`);
   } else if (want.length > 0) {
@@ -91,6 +140,7 @@ async function main(): Promise<number> {
   console.log(
     `setup: OpenBLAS ${blasNow ? `ok (${blasNow.name}, ${blasNow.threads} threads)` : "absent"}`,
   );
+  if (values.jupyter) await ensureDenoKernel();
   if (values["no-native"]) {
     console.log("setup: native kernels skipped (--no-native)");
     return 0;

@@ -4,8 +4,10 @@
  *   player's position, the holes and the goal as (x, y) with (0, 0) at the bottom-left, a grid
  *   with a key (`P` player, `O` hole, `G` goal, `_` empty), an instruction naming the four actions,
  *   saying that a hole ends the game and, when slippery, that a move may go sideways;
- * - `compact` (for tiny models where every prompt token costs): the grid rows only as the user
- *   message, and one short instruction line as the system message.
+ * - `compact` (for tiny models where every prompt token costs): one short instruction line as the
+ *   system message; the grid rows then one line stating the player's row and column and what lies
+ *   left, down, right and up of it (`_` ice, `O` hole, `G` goal, `#` the edge) as the user
+ *   message — the same state, spelled out so that a small model need not locate `P` itself.
  *
  * @module
  */
@@ -47,7 +49,7 @@ export function frozenLakeRenderCache(
   let system: string;
   let fixedLines = "";
   if (style === "compact") {
-    system = `Reach G, avoid holes O${slippery ? ", ice is slippery" : ""}. ` +
+    system = `Reach G, avoid holes O${slippery ? ", ice is slippery" : ""}, # is the edge. ` +
       `Reply <action>left|down|right|up</action>.`;
   } else {
     const holes: string[] = [], goals: string[] = [];
@@ -97,7 +99,14 @@ export function renderFrozenLakeUser(
     const row = rows[r];
     grid += (r === pr ? row.slice(0, pc) + "P" + row.slice(pc + 1) : row) + "\n";
   }
-  if (cache.style === "compact") return grid;
+  if (cache.style === "compact") {
+    const at = (
+      r: number,
+      c: number,
+    ) => (r < 0 || r >= nrow || c < 0 || c >= ncol ? "#" : rows[r][c]);
+    return `${grid}row ${pr} col ${pc} left ${at(pr, pc - 1)} down ${at(pr + 1, pc)} ` +
+      `right ${at(pr, pc + 1)} up ${at(pr - 1, pc)}\n`;
+  }
   return `Player: (${pc}, ${nrow - 1 - pr})\n${cache.fixedLines}` +
     `Grid (top row first; P player, O hole, G goal, _ empty):\n${grid}` +
     `Steps left: ${stepsLeft}`;

@@ -4,10 +4,12 @@
  *
  * It starts from the 259-id byte tokenizer ({@link byteTokenizerFiles}), adds extra added
  * (non-special) tokens such as `<action>` and `</action>`, then learns BPE merges by the textbook
- * procedure — repeatedly merge the most frequent adjacent pair — over the corpus's letter-bearing
- * pre-tokens only. Pre-tokens without letters (grid rows such as `_O_G`) stay one byte per
- * character, so a board is read cell by cell. Ties are broken by the pair's text, so training is
- * deterministic. The ChatML role names count as frequent words. The result is a genuine `tokenizer.json` loaded by the same {@link Tokenizer}.
+ * procedure — repeatedly merge the most frequent adjacent pair — over the corpus's words only:
+ * pre-tokens holding at least one lower-case letter. Symbol runs (grid rows such as `_OP_`, where
+ * `O`, `P` and `G` are letters too, keys such as `#`) never take part, so they stay one byte per
+ * character and a board is read cell by cell, each cell one token wherever it stands. Ties are
+ * broken by the pair's text, so training is deterministic. The ChatML role names count as frequent
+ * words. The result is a genuine `tokenizer.json` loaded by the same {@link Tokenizer}.
  *
  * @module
  */
@@ -31,6 +33,7 @@ export const ANSWER_TAGS: readonly string[] = ["<action>", "</action>", "<think>
 
 const _CHAT_ROLES = ["system", "user", "assistant"];
 const _LETTER_PRETOKEN = /[^\r\n\p{L}\p{N}]?\p{L}+/gu;
+const _LOWER = /\p{Ll}/u;
 
 /**
  * Train a domain tokenizer.
@@ -108,6 +111,7 @@ function _countWords(corpus: readonly string[], added: readonly string[]): _Word
     let rest = text;
     for (const tag of added) rest = rest.split(tag).join("\n");
     for (const m of rest.matchAll(_LETTER_PRETOKEN)) {
+      if (!_LOWER.test(m[0])) continue;
       counts.set(m[0], (counts.get(m[0]) ?? 0) + 1);
     }
   }

@@ -136,7 +136,9 @@ function _lastLogits(
   try {
     return tf.tidy(() => {
       const [b, t, hs] = h.shape;
-      const last = tf.reshape(tf.slice(h, [0, t - 1, 0], [b, 1, hs]), [b, hs]) as tf.Tensor2D;
+      const last = t === 1
+        ? tf.reshape(h, [b, hs]) as tf.Tensor2D
+        : tf.reshape(tf.slice(h, [0, t - 1, 0], [b, 1, hs]), [b, hs]) as tf.Tensor2D;
       return model.head(last);
     });
   } finally {

@@ -6,10 +6,14 @@
  * `log p(target) = logit[target] − logsumexp(logits)` has a custom gradient
  * `dy · (onehot(target) − softmax(logits))` formed inside the backward pass (no full-vocabulary
  * one-hot is kept per token, and no `tf.gather` gradient is needed, which the wasm backend lacks).
+ * On the fast backend the same quantity is the engine's fused `tokenLogprobs` (one native kernel
+ * each way).
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { nativeKernelsActive } from "../engine/fast_state.ts";
+import { tokenLogprobs } from "../engine/ops_logprobs.ts";
 import { gatherRows } from "./layers.ts";
 import type { Qwen2Model } from "./qwen2.ts";
 
@@ -43,6 +47,12 @@ export function targetLogprobs(logits: tf.Tensor2D, targets: ArrayLike<number>):
     pairs[2 * i] = i;
     pairs[2 * i + 1] = t;
     flat[i] = i * v + t;
+  }
+  if (nativeKernelsActive() !== null && logits.dtype === "float32") {
+    const ids = tf.tensor1d(Int32Array.from(targets), "int32");
+    const lp = tokenLogprobs(logits, ids) as tf.Tensor1D;
+    ids.dispose();
+    return lp;
   }
   const pairT = tf.tensor2d(pairs, [n, 2], "int32");
   const flatT = tf.tensor1d(flat, "int32");

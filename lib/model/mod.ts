@@ -44,13 +44,25 @@ export {
   type TokenizerFiles,
   writeTokenizerFiles,
 } from "./byte_tokenizer.ts";
-export { ANSWER_TAGS, type DomainTokenizerOptions, domainTokenizerFiles } from "./domain_tokenizer.ts";
+export {
+  ANSWER_TAGS,
+  domainTokenizerFiles,
+  type DomainTokenizerOptions,
+} from "./domain_tokenizer.ts";
 export { makeCheckpoint, type MakeModelOptions, randomWeights } from "./make_model.ts";
 export { type ForwardOptions, Qwen2Model } from "./qwen2.ts";
 export { KVCache } from "./kv_cache.ts";
 export { generate, type GenerateOptions, type GenerateResult } from "./generate.ts";
 export { sampleToken, type SamplingOptions } from "./sampling.ts";
-export { nextTokenLoss, type SequenceScores, sequenceLogprobs } from "./logprob.ts";
+export { nextTokenLoss, sequenceLogprobs, type SequenceScores } from "./logprob.ts";
 export { AdamW, type AdamWOptions, type AdamWState, clipByGlobalNorm } from "./optim.ts";
-export { attachLora, detachLora, loadLora, LORA_TARGETS, type LoraOptions, mergeLora, saveLora } from "./lora.ts";
+export {
+  attachLora,
+  detachLora,
+  loadLora,
+  LORA_TARGETS,
+  type LoraOptions,
+  mergeLora,
+  saveLora,
+} from "./lora.ts";
 export { writeGguf } from "./gguf.ts";

@@ -1,11 +1,13 @@
 /**
  * Training primitives: the AdamW optimiser (decoupled weight decay, bias correction, exactly as
- * `torch.optim.AdamW`) with a state that serialises to `Float32Array`s for checkpoint/resume, and
+ * `torch.optim.AdamW`; one in-place native pass per variable on the fast backend, through the
+ * engine's `adamwUpdate`) with a state that serialises to `Float32Array`s for checkpoint/resume, and
  * gradient clipping by global norm (as `torch.nn.utils.clip_grad_norm_`).
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { adamwUpdate } from "../engine/adamw.ts";
 
 /** Hyper-parameters of {@link AdamW}. */
 export interface AdamWOptions {
@@ -104,27 +106,25 @@ export class AdamW {
     if (list.length !== this.vars.length) {
       throw new Error(`AdamW.apply: ${list.length} gradients for ${this.vars.length} variables`);
     }
+    this.vars.forEach((p, i) => {
+      const g = list[i];
+      if (g && g.shape.join() !== p.shape.join()) {
+        throw new Error(
+          `AdamW.apply: gradient ${i} has shape [${g.shape}], variable has [${p.shape}]`,
+        );
+      }
+    });
     this.iterations++;
-    const t = this.iterations, lr = this.lr;
-    const bc1 = 1 - Math.pow(this.beta1, t), bc2 = 1 - Math.pow(this.beta2, t);
-    const stepSize = lr / bc1, sqrtBc2 = Math.sqrt(bc2);
-    tf.tidy(() => {
-      this.vars.forEach((p, i) => {
-        const g = list[i];
-        if (!g) return;
-        if (g.shape.join() !== p.shape.join()) {
-          throw new Error(
-            `AdamW.apply: gradient ${i} has shape [${g.shape}], variable has [${p.shape}]`,
-          );
-        }
-        const m = tf.add(tf.mul(this.#m[i], this.beta1), tf.mul(g, 1 - this.beta1));
-        const v = tf.add(tf.mul(this.#v[i], this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
-        this.#m[i].assign(m);
-        this.#v[i].assign(v);
-        let base: tf.Tensor = p;
-        if (this.#decay[i] && this.weightDecay > 0) base = tf.mul(p, 1 - lr * this.weightDecay);
-        const denom = tf.add(tf.div(tf.sqrt(v), sqrtBc2), this.eps);
-        p.assign(tf.sub(base, tf.mul(tf.div(m, denom), stepSize)));
+    const t = this.iterations;
+    this.vars.forEach((p, i) => {
+      const g = list[i];
+      if (!g) return;
+      adamwUpdate(p, g, this.#m[i], this.#v[i], t, {
+        lr: this.lr,
+        beta1: this.beta1,
+        beta2: this.beta2,
+        eps: this.eps,
+        weightDecay: this.#decay[i] ? this.weightDecay : 0,
       });
     });
   }

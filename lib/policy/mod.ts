@@ -7,3 +7,4 @@
 export type { ActOptions, Completion, Policy, PolicyInput } from "./types.ts";
 export { LapPolicy, type LapPolicyOptions } from "./lap.ts";
 export { OraclePolicy, RandomPolicy } from "./scripted.ts";
+export { HttpPolicy, HttpPolicyError, type HttpPolicyOptions } from "./http.ts";

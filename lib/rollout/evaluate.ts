@@ -9,19 +9,7 @@ import type { Policy } from "../policy/types.ts";
 import { deriveSeed } from "../util/rng.ts";
 import { playEpisodes, type PlayStats } from "./play.ts";
 import type { RenderStyle } from "../env/tsmg.ts";
-
-/** One row of the `eval` table (see docs/logs.md). */
-export interface EvalRow {
-  iteration: number;
-  scenario: string;
-  episode: number;
-  seed: number;
-  return: number;
-  success: boolean;
-  length: number;
-  valid_rate: number;
-  optimal_success: number | null;
-}
+import type { EvalRow } from "../log/schemas.ts";
 
 /** Options of {@link evaluateScenario}. */
 export interface EvaluateOptions {

@@ -12,4 +12,4 @@ export {
   type PlayStats,
 } from "./play.ts";
 export { collectGroups, type GroupRolloutOptions } from "./groups.ts";
-export { type EvalRow, type EvaluateOptions, evaluateScenario } from "./evaluate.ts";
+export { type EvaluateOptions, evaluateScenario } from "./evaluate.ts";

@@ -26,14 +26,20 @@ export function servedLap(lap: LapPolicy): ServedPolicy {
   const tok = lap.tokenizer;
   const vocab = Math.min(tok.vocabSize, lap.model.config.vocabSize);
   const maxPos = lap.model.config.maxPositionEmbeddings;
-  const ids = (x: ServeInput): number[] => {
+  const encoded = new WeakMap<ServeInput, number[]>(); // check() encodes, actRows() reuses
+  const encode = (x: ServeInput): number[] => {
     if ("promptIds" in x) return x.promptIds;
     if ("prompt" in x) return tok.encode(x.prompt);
     const m = x.messages;
     if (m.length === 2 && m[0].role === "system" && m[1].role === "user") {
-      return lap.promptIds({ system: m[0].content, user: m[1].content }); // cached
+      return lap.promptIds({ system: m[0].content, user: m[1].content }); // cached across requests
     }
     return tok.encodeChat(m, { addGenerationPrompt: true });
+  };
+  const ids = (x: ServeInput): number[] => {
+    let out = encoded.get(x);
+    if (out === undefined) encoded.set(x, out = encode(x));
+    return out;
   };
   return {
     name: lap.name,

@@ -135,8 +135,7 @@ export function parseRequest(
   const b = body as _Obj;
   if (b.model !== undefined && typeof b.model !== "string") _bad("model must be a string", "model");
   if (b.stream === true) _bad("streaming is not supported; send stream: false", "stream");
-  const n = _num(b, "n", 1, (x) => x === 1, "1 (one choice per request)");
-  void n;
+  _num(b, "n", 1, (x) => x === 1, "1 (one choice per request)");
   if (b.stop !== undefined && b.stop !== null && !(Array.isArray(b.stop) && b.stop.length === 0)) {
     _bad("stop sequences are not supported (generation stops at the end-of-turn token)", "stop");
   }

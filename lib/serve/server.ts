@@ -1,12 +1,12 @@
 /**
  * An OpenAI-compatible HTTP server over any policy: `POST /v1/chat/completions`,
- * `POST /v1/completions`, `GET /v1/models` and `GET /health` (never behind the key). Concurrent
- * requests are batched into shared policy calls (see {@link Batcher}); a request's `seed` fixes
- * its sampling stream, so the same request gives the same answer whatever it was batched with.
- * Binds 127.0.0.1 unless told otherwise. Bad requests — malformed JSON, bodies over the size
- * limit (413), `max_tokens` over the limit, invalid parameters — get an OpenAI error object with
- * a reason; a policy failure is a 500 for the requests of that batch only. Streaming is not
- * supported (`stream: true` is a 400).
+ * `POST /v1/completions`, `GET /v1/models` and `GET /health` (never behind the key; it also
+ * reports request and batching counters). Concurrent requests are batched into shared policy
+ * calls (see {@link Batcher}); a request's `seed` fixes its sampling stream, so the same request
+ * gives the same answer whatever it was batched with. Binds 127.0.0.1 unless told otherwise.
+ * Bad requests — malformed JSON, bodies over the size limit (413), `max_tokens` over the limit,
+ * invalid parameters — get an OpenAI error object with a reason; a policy failure is a 500 for
+ * the requests of that batch only. Streaming is not supported (`stream: true` is a 400).
  *
  * @module
  */
@@ -202,7 +202,17 @@ export function createServer(policy: Policy | ServedPolicy, opts: ServeOptions =
 
   async function route(req: Request): Promise<Response> {
     const path = new URL(req.url).pathname.replace(/\/+$/, "") || "/";
-    if (path === "/health") return _json(200, { status: "ok", model: modelName });
+    if (path === "/health") {
+      const b = batcher.stats;
+      return _json(200, {
+        status: "ok",
+        model: modelName,
+        requests: stats.requests,
+        policy_calls: b.calls,
+        rows: b.rows,
+        max_batch: b.maxBatch,
+      });
+    }
     if (!path.startsWith("/v1/")) {
       throw new RequestError(
         404,

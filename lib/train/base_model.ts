@@ -57,7 +57,8 @@ export async function buildBaseModel(
   dir: string,
   opts: BaseModelOptions,
 ): Promise<{ parameters: number; examples: number; finalLoss: number; vocab: number }> {
-  const makeEnv = opts.makeEnv ?? (() => getScenario(opts.scenario).makeEnv({ renderStyle: opts.renderStyle }));
+  const makeEnv = opts.makeEnv ??
+    (() => getScenario(opts.scenario).makeEnv({ renderStyle: opts.renderStyle }));
   const examples = renderTranscripts(makeEnv, {
     episodes: opts.episodes,
     seed: opts.seed,
@@ -87,7 +88,12 @@ export async function buildBaseModel(
       onStep: opts.onStep,
     });
     await saveCheckpoint(dir, model.config, model.toWeights(), { tokenizerFrom: dir });
-    return { parameters: model.numParameters(), examples: examples.length, finalLoss, vocab: tok.size };
+    return {
+      parameters: model.numParameters(),
+      examples: examples.length,
+      finalLoss,
+      vocab: tok.size,
+    };
   } finally {
     model.dispose();
   }

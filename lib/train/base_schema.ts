@@ -8,7 +8,10 @@ import { c, type Infer } from "../config/mod.ts";
 /** Schema of the `base` section of CPU experiment configs. */
 export const baseModelSchema = c.object({
   path: c.string({ default: "", doc: "use this base checkpoint folder instead of building one" }),
-  scenario: c.string({ default: "FrozenLake-NoSlip", doc: "environment settings of the transcripts" }),
+  scenario: c.string({
+    default: "FrozenLake-NoSlip",
+    doc: "environment settings of the transcripts",
+  }),
   episodes: c.int({ default: 2000, min: 1, doc: "transcript episodes of scripted play" }),
   oracle_fraction: c.float({
     default: 0,

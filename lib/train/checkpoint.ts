@@ -115,7 +115,9 @@ export async function loadTrainingCheckpoint(
     throw new Error(`${file}: cannot read trainer state: ${(e as Error).message}`);
   }
   for (const k of ["iteration", "seed", "optimizerStep"] as const) {
-    if (!Number.isInteger(state[k])) throw new Error(`${file}: field ${k} must be an integer, got ${state[k]}`);
+    if (!Number.isInteger(state[k])) {
+      throw new Error(`${file}: field ${k} must be an integer, got ${state[k]}`);
+    }
   }
   const { entries } = await readSafetensorsHeader(join(dir, "optimizer.safetensors"));
   const n = [...entries.keys()].filter((k) => k.startsWith("m.")).length;
@@ -128,4 +130,3 @@ export async function loadTrainingCheckpoint(
   }
   return { state, optimizer: { step: state.optimizerStep, m, v } };
 }
-

@@ -34,6 +34,8 @@ export function parseExperimentArgs<F extends Field>(
   args: readonly string[],
   help: { usage: string; description: string },
 ): ExperimentArgs<Infer<F>> {
+  // `deno task NAME -- ARGS` forwards the `--` itself: drop it.
+  args = args.filter((a) => a !== "--");
   const { values, tokens } = parseArgs({
     args: [...args],
     options: { "run-dir": { type: "string" }, resume: { type: "boolean" } },
@@ -53,7 +55,8 @@ export function parseExperimentArgs<F extends Field>(
   const parsed = parseConfigArgs(schema, rest, { usage, description: help.description });
   if (parsed.help !== undefined) {
     return {
-      help: parsed.help + "\n\nrun:\n  --run-dir DIR   write the run here (default runs/<experiment>__<seed>__<time>)\n" +
+      help: parsed.help +
+        "\n\nrun:\n  --run-dir DIR   write the run here (default runs/<experiment>__<seed>__<time>)\n" +
         "  --resume        continue the run in --run-dir from its last checkpoint",
       resume: false,
       overrides: [],
@@ -61,6 +64,8 @@ export function parseExperimentArgs<F extends Field>(
   }
   const runDir = typeof values["run-dir"] === "string" ? values["run-dir"] : undefined;
   const resume = values.resume === true;
-  if (resume && runDir === undefined) throw new Error("--resume needs --run-dir DIR (the run to continue)");
+  if (resume && runDir === undefined) {
+    throw new Error("--resume needs --run-dir DIR (the run to continue)");
+  }
   return { config: parsed.config, runDir, resume, overrides: parsed.overrides };
 }

@@ -16,7 +16,17 @@ export {
   type TrainerState,
 } from "./checkpoint.ts";
 export { TRAINING_SEED_BASE, trainingStateSeed } from "./seeds.ts";
-export { renderTranscripts, type TranscriptExample, type TranscriptOptions } from "./transcripts.ts";
-export { type PretrainOptions, pretrainOnTranscripts, type TokenizedExample, tokenizeExamples } from "./pretrain.ts";
+export {
+  hurriedOracleAction,
+  renderTranscripts,
+  type TranscriptExample,
+  type TranscriptOptions,
+} from "./transcripts.ts";
+export {
+  pretrainOnTranscripts,
+  type PretrainOptions,
+  type TokenizedExample,
+  tokenizeExamples,
+} from "./pretrain.ts";
 export { type BaseModelOptions, buildBaseModel } from "./base_model.ts";
 export { type BaseModelConfig, baseModelSchema } from "./base_schema.ts";

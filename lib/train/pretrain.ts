@@ -40,14 +40,20 @@ export interface TokenizedExample {
  * @param examples rendered decisions.
  * @returns prompt and answer ids per example (the answer ends with the first eos id).
  */
-export function tokenizeExamples(tokenizer: Tokenizer, examples: readonly TranscriptExample[]): TokenizedExample[] {
+export function tokenizeExamples(
+  tokenizer: Tokenizer,
+  examples: readonly TranscriptExample[],
+): TokenizedExample[] {
   const stop = tokenizer.eosTokenIds[0];
   const cache = new Map<string, number[]>();
   return examples.map((e) => {
     const key = `${e.system}\u0000${e.user}`;
     let prompt = cache.get(key);
     if (!prompt) {
-      prompt = tokenizer.encodeChat([{ role: "system", content: e.system }, { role: "user", content: e.user }], {
+      prompt = tokenizer.encodeChat([{ role: "system", content: e.system }, {
+        role: "user",
+        content: e.user,
+      }], {
         addGenerationPrompt: true,
       });
       cache.set(key, prompt);
@@ -77,7 +83,10 @@ export function pretrainOnTranscripts(
   const tail: number[] = [];
   try {
     for (let step = 1; step <= opts.steps; step++) {
-      const batch = Array.from({ length: opts.batchSize }, () => examples[rng.int(examples.length)]);
+      const batch = Array.from(
+        { length: opts.batchSize },
+        () => examples[rng.int(examples.length)],
+      );
       optimizer.lr = opts.lr * Math.min(1, step / warmup);
       const { value, grads } = tf.variableGrads(() => {
         const s = sequenceLogprobs(model, batch.map((b) => b.prompt), batch.map((b) => b.answer));

@@ -78,7 +78,9 @@ export function updateRow(
 ): UpdateRow {
   const returns = episodes.map((e) => e.return);
   const mean = returns.reduce((a, b) => a + b, 0) / Math.max(1, returns.length);
-  const std = Math.sqrt(returns.reduce((a, r) => a + (r - mean) ** 2, 0) / Math.max(1, returns.length));
+  const std = Math.sqrt(
+    returns.reduce((a, r) => a + (r - mean) ** 2, 0) / Math.max(1, returns.length),
+  );
   const allSteps = episodes.flatMap((e) => e.steps);
   return {
     iteration,

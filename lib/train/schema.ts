@@ -8,7 +8,10 @@ import { c, type Infer } from "../config/mod.ts";
 
 /** The fields of {@link trainSchema}, to extend in experiment schemas (`c.object({...trainFields, …})`). */
 export const trainFields = {
-  seed: c.int({ default: 1, doc: "run seed: every random choice derives from (seed, iteration, …)" }),
+  seed: c.int({
+    default: 1,
+    doc: "run seed: every random choice derives from (seed, iteration, …)",
+  }),
   model: c.object({
     path: c.string({ default: "", doc: "Hugging Face checkpoint folder of the policy to train" }),
     backend: c.enum(["auto", "fast", "wasm", "cpu", "webgpu", "tensorflow"], {
@@ -16,7 +19,11 @@ export const trainFields = {
       doc: "tfjs backend (auto: fastest available CPU path)",
     }),
     lora_rank: c.int({ default: 0, min: 0, doc: "LoRA rank (0 = full fine-tuning)" }),
-    lora_alpha: c.float({ default: 16, gt: 0, doc: "LoRA scaling numerator (scale = alpha / rank)" }),
+    lora_alpha: c.float({
+      default: 16,
+      gt: 0,
+      doc: "LoRA scaling numerator (scale = alpha / rank)",
+    }),
   }, { doc: "policy model" }),
   env: c.object({
     scenario: c.string({
@@ -24,7 +31,11 @@ export const trainFields = {
       doc: "scenario whose settings the training episodes use (random maps from training seeds)",
     }),
     render_style: c.enum(["compact", "verbose"], { default: "compact", doc: "prompt rendering" }),
-    format_penalty: c.float({ default: 0.1, min: 0, doc: "reward subtracted for an invalid answer" }),
+    format_penalty: c.float({
+      default: 0.1,
+      min: 0,
+      doc: "reward subtracted for an invalid answer",
+    }),
   }, { doc: "training environment" }),
   msgrpo: c.object({
     iterations: c.int({ default: 100, min: 1, doc: "training iterations" }),
@@ -32,25 +43,46 @@ export const trainFields = {
     group_size: c.int({ default: 16, min: 2, doc: "episodes per group (G)" }),
     temperature: c.float({ default: 1.0, gt: 0, doc: "sampling temperature of rollouts (τ)" }),
     max_new_tokens: c.int({ default: 24, min: 1, doc: "cap on generated tokens per decision" }),
-    gamma: c.float({ default: 1, min: 0, max: 1, doc: "discount of the episode return (1 = undiscounted)" }),
+    gamma: c.float({
+      default: 1,
+      min: 0,
+      max: 1,
+      doc: "discount of the episode return (1 = undiscounted)",
+    }),
     advantage_norm: c.enum(["std", "none"], {
       default: "std",
       doc: "divide centred returns by the std (none = Dr.GRPO)",
     }),
-    advantage_scope: c.enum(["group", "batch"], { default: "group", doc: "std over the group or the pool" }),
+    advantage_scope: c.enum(["group", "batch"], {
+      default: "group",
+      doc: "std over the group or the pool",
+    }),
     sampling: c.enum(["aaw", "uniform", "all"], {
       default: "aaw",
       doc: "episode sampling: |A|-weighted, uniform, or every episode once",
     }),
-    draws: c.int<true>({ default: null, nullable: true, min: 1, doc: "episodes drawn (M; null = pool size)" }),
+    draws: c.int<true>({
+      default: null,
+      nullable: true,
+      min: 1,
+      doc: "episodes drawn (M; null = pool size)",
+    }),
     replacement: c.bool({ default: true, doc: "draw with replacement" }),
     exponent: c.float({ default: 1, gt: 0, doc: "P(e) ∝ |A_e|^exponent" }),
     clip_eps: c.float({ default: 0.2, gt: 0, lt: 1, doc: "PPO clip range ε" }),
-    kl_beta: c.float({ default: 0, min: 0, doc: "weight of the k3 KL to the frozen reference policy" }),
+    kl_beta: c.float({
+      default: 0,
+      min: 0,
+      doc: "weight of the k3 KL to the frozen reference policy",
+    }),
     entropy_coef: c.float({ default: 0, min: 0, doc: "entropy bonus coefficient" }),
     epochs: c.int({ default: 1, min: 1, doc: "passes over the drawn batch per iteration" }),
     minibatches: c.int({ default: 1, min: 1, doc: "optimizer steps per pass" }),
-    micro_batch_tokens: c.int({ default: 8192, min: 1, doc: "padded tokens per forward/backward chunk" }),
+    micro_batch_tokens: c.int({
+      default: 8192,
+      min: 1,
+      doc: "padded tokens per forward/backward chunk",
+    }),
   }, { doc: "MS-GRPO" }),
   optim: c.object({
     lr: c.float({ default: 3e-4, gt: 0, doc: "AdamW learning rate" }),
@@ -60,16 +92,33 @@ export const trainFields = {
     grad_clip: c.float({ default: 1, gt: 0, doc: "global gradient-norm clip" }),
   }, { doc: "optimizer" }),
   eval: c.object({
-    every: c.int({ default: 10, min: 1, doc: "evaluate every K iterations (and at 0 and the end)" }),
+    every: c.int({
+      default: 10,
+      min: 1,
+      doc: "evaluate every K iterations (and at 0 and the end)",
+    }),
     scenarios: c.array(c.string({ doc: "scenario" }), {
       default: ["FrozenLake-NoSlip"],
       doc: "evaluation scenarios (their 50 fixed episodes); empty = no evaluation",
     }),
-    temperature: c.float({ default: 0.5, min: 0, doc: "evaluation sampling temperature (0 = greedy)" }),
-    episodes: c.int<true>({ default: null, nullable: true, min: 1, doc: "use only the first n episodes" }),
+    temperature: c.float({
+      default: 0.5,
+      min: 0,
+      doc: "evaluation sampling temperature (0 = greedy)",
+    }),
+    episodes: c.int<true>({
+      default: null,
+      nullable: true,
+      min: 1,
+      doc: "use only the first n episodes",
+    }),
   }, { doc: "evaluation" }),
   checkpoint: c.object({
-    every: c.int({ default: 10, min: 1, doc: "save a checkpoint every K iterations (and at the end)" }),
+    every: c.int({
+      default: 10,
+      min: 1,
+      doc: "save a checkpoint every K iterations (and at the end)",
+    }),
   }, { doc: "checkpoints" }),
 };
 

@@ -63,7 +63,8 @@ export interface TrainSummary {
 export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<TrainSummary> {
   const started = performance.now();
   if (!cfg.model.path) throw new Error("train: model.path is empty; give a checkpoint folder");
-  const makeEnv = opts.makeEnv ?? (() => getScenario(cfg.env.scenario).makeEnv({ renderStyle: cfg.env.render_style }));
+  const makeEnv = opts.makeEnv ??
+    (() => getScenario(cfg.env.scenario).makeEnv({ renderStyle: cfg.env.render_style }));
   const evalScenarios = cfg.eval.scenarios.map(getScenario);
   const tokenizer = await Tokenizer.load(cfg.model.path);
   const checkpointDir = opts.resume ? await findTrainingCheckpoint(opts.runDir) : null;
@@ -74,7 +75,11 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
   const weightsDir = checkpointDir && !lora ? checkpointDir : cfg.model.path;
   const model = await Qwen2Model.load(weightsDir);
   if (lora) {
-    attachLora(model, { r: cfg.model.lora_rank, alpha: cfg.model.lora_alpha, seed: deriveSeed(cfg.seed, 0x10a) });
+    attachLora(model, {
+      r: cfg.model.lora_rank,
+      alpha: cfg.model.lora_alpha,
+      seed: deriveSeed(cfg.seed, 0x10a),
+    });
     if (checkpointDir) await loadLora(model, join(checkpointDir, "adapter"));
   }
   const optimizer = new AdamW(model.trainableVariables(), {
@@ -87,16 +92,22 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
   if (checkpointDir) {
     const ck = await loadTrainingCheckpoint(checkpointDir);
     if (ck.state.seed !== cfg.seed) {
-      throw new Error(`train: checkpoint in ${checkpointDir} has seed ${ck.state.seed}, config has ${cfg.seed}`);
+      throw new Error(
+        `train: checkpoint in ${checkpointDir} has seed ${ck.state.seed}, config has ${cfg.seed}`,
+      );
     }
     optimizer.setState(ck.optimizer);
     start = ck.state.iteration;
   }
-  const reference = cfg.msgrpo.kl_beta > 0 ? await Qwen2Model.load(cfg.model.path, { trainable: false }) : undefined;
+  const reference = cfg.msgrpo.kl_beta > 0
+    ? await Qwen2Model.load(cfg.model.path, { trainable: false })
+    : undefined;
   const policy = new LapPolicy(model, tokenizer, { maxNewTokens: cfg.msgrpo.max_new_tokens });
   const tables = openRunTables(opts.runDir, checkpointDir ? { truncateAfter: start } : {});
   const summary: TrainSummary = { iterations: start, evaluations: [], seconds: 0 };
-  const bar = opts.progress === false ? null : new ProgressBar({ total: cfg.msgrpo.iterations, label: "msgrpo" });
+  const bar = opts.progress === false
+    ? null
+    : new ProgressBar({ total: cfg.msgrpo.iterations, label: "msgrpo" });
   bar?.resumeFrom(start);
   let lastSuccess: number | null = null;
   const evaluate = async (iteration: number) => {
@@ -127,7 +138,10 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
       const t0 = performance.now();
       const { episodes, stats } = await collectGroups(makeEnv, policy, {
         iteration: it,
-        initialStateSeeds: Array.from({ length: cfg.msgrpo.groups }, (_, g) => trainingStateSeed(cfg.seed, it, g)),
+        initialStateSeeds: Array.from(
+          { length: cfg.msgrpo.groups },
+          (_, g) => trainingStateSeed(cfg.seed, it, g),
+        ),
         groupSize: cfg.msgrpo.group_size,
         temperature: cfg.msgrpo.temperature,
         seed: cfg.seed,
@@ -136,12 +150,16 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
       });
       const outcome = msgrpoUpdate({ model, optimizer, reference }, episodes, cfg, it);
       const rows = episodeRows(episodes, outcome, envName, probe.actionNames);
-      _appendIteration(tables, rows, updateRow(it, episodes, outcome, {
-        lr: optimizer.lr,
-        generatedTokens: stats.completionTokens,
-        rolloutSeconds: stats.policySeconds,
-        wallSeconds: (performance.now() - t0) / 1000,
-      }));
+      _appendIteration(
+        tables,
+        rows,
+        updateRow(it, episodes, outcome, {
+          lr: optimizer.lr,
+          generatedTokens: stats.completionTokens,
+          rolloutSeconds: stats.policySeconds,
+          wallSeconds: (performance.now() - t0) / 1000,
+        }),
+      );
       if (it % cfg.eval.every === 0 || it === cfg.msgrpo.iterations) await evaluate(it);
       if (it % cfg.checkpoint.every === 0 || it === cfg.msgrpo.iterations) {
         await saveTrainingCheckpoint(opts.runDir, model, optimizer, {

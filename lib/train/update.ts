@@ -11,8 +11,8 @@ import { sequenceLogprobs } from "../model/logprob.ts";
 import type { AdamW } from "../model/optim.ts";
 import { clipByGlobalNorm } from "../model/optim.ts";
 import {
-  assignAdvantages,
   type AdvantageAssignment,
+  assignAdvantages,
   buildBatch,
   drawEpisodes,
   episodeReturn,
@@ -77,8 +77,14 @@ export function msgrpoUpdate(
   iteration: number,
 ): UpdateOutcome {
   const m = cfg.msgrpo;
-  const scored = episodes.map((e) => ({ ...e, return: episodeReturn(e.steps.map((s) => s.reward), m.gamma) }));
-  const assignment = assignAdvantages(scored, { normalize: m.advantage_norm, scope: m.advantage_scope });
+  const scored = episodes.map((e) => ({
+    ...e,
+    return: episodeReturn(e.steps.map((s) => s.reward), m.gamma),
+  }));
+  const assignment = assignAdvantages(scored, {
+    normalize: m.advantage_norm,
+    scope: m.advantage_scope,
+  });
   const rng = new Rng(deriveSeed(cfg.seed, iteration, 0xd7a3));
   const drawn = drawEpisodes(assignment.episode, {
     mode: m.sampling,
@@ -109,7 +115,9 @@ export function msgrpoUpdate(
   const acc = { loss: 0, clip: 0, kl: 0, refKl: 0, ent: 0, tokens: 0, norm: 0, steps: 0 };
   let hasRef = false;
   for (let epoch = 0; epoch < m.epochs; epoch++) {
-    const order = epoch === 0 ? rows : new Rng(deriveSeed(cfg.seed, iteration, epoch)).shuffle([...rows]);
+    const order = epoch === 0
+      ? rows
+      : new Rng(deriveSeed(cfg.seed, iteration, epoch)).shuffle([...rows]);
     for (const mini of _split(order, m.minibatches)) {
       const r = _optimizerStep(ctx, mini, cfg);
       acc.loss += r.loss;
@@ -141,8 +149,11 @@ export function msgrpoUpdate(
 
 function _split<T>(items: readonly T[], parts: number): T[][] {
   const n = Math.min(parts, items.length);
-  return Array.from({ length: n }, (_, i) =>
-    items.slice(Math.floor((i * items.length) / n), Math.floor(((i + 1) * items.length) / n)));
+  return Array.from(
+    { length: n },
+    (_, i) =>
+      items.slice(Math.floor((i * items.length) / n), Math.floor(((i + 1) * items.length) / n)),
+  );
 }
 
 interface _StepStats {
@@ -156,7 +167,11 @@ interface _StepStats {
 }
 
 /** Accumulate gradients over micro-batches of `rows`, clip, and take one AdamW step. */
-function _optimizerStep(ctx: UpdateContext, rows: readonly TrainingRow[], cfg: TrainConfig): _StepStats {
+function _optimizerStep(
+  ctx: UpdateContext,
+  rows: readonly TrainingRow[],
+  cfg: TrainConfig,
+): _StepStats {
   const m = cfg.msgrpo;
   const vars = ctx.model.trainableVariables();
   const normalizer = lossNormalizer(rows);

@@ -64,6 +64,10 @@ Deno.test("causalAttention() native kernels match the composite for GQA, cached 
     { B: 1, T: 3, S: 7, NH: 2, KV: 1, D: 4, mask: false },
     { B: 2, T: 4, S: 6, NH: 6, KV: 3, D: 5, mask: true },
     { B: 3, T: 1, S: 9, NH: 4, KV: 4, D: 16, mask: true },
+    // vector paths: 64-key and 64-wide blocks, 32/16-wide tails, and > 128 query rows (blocks)
+    { B: 1, T: 70, S: 70, NH: 2, KV: 1, D: 64, mask: false },
+    { B: 2, T: 20, S: 90, NH: 2, KV: 2, D: 48, mask: true },
+    { B: 2, T: 140, S: 150, NH: 2, KV: 1, D: 16, mask: true },
   ];
   for (const c of cases) {
     const q = randn(rng, [c.B, c.T, c.NH * c.D]);

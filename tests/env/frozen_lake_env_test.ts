@@ -114,12 +114,23 @@ Deno.test("FrozenLakeEnv rejects bad options naming the value", () => {
 Deno.test("FrozenLakeEnv.observe() renders the compact grid with the player", () => {
   const env = new FrozenLakeEnv({ mapName: "4x4", slippery: false, renderStyle: "compact" });
   env.reset(0);
-  assertEquals(env.observe().user, "P___\n_O_O\n___O\nO__G\n");
+  assertEquals(
+    env.observe().user,
+    "P___\n_O_O\n___O\nO__G\nrow 0 col 0 left # down _ right _ up #\n",
+  );
   assertTrue(env.observe().system.includes("<action>left|down|right|up</action>"));
+  assertTrue(env.observe().system.includes("# is the edge"));
   assertTrue(!env.observe().system.includes("slippery"));
   env.step([2]);
+  assertEquals(
+    env.observe().user,
+    "_P__\n_O_O\n___O\nO__G\nrow 0 col 1 left _ down O right _ up #\n",
+  );
   env.step([1]); // into the hole at (row 1, col 1)
-  assertEquals(env.observe().user, "____\n_P_O\n___O\nO__G\n");
+  assertEquals(
+    env.observe().user,
+    "____\n_P_O\n___O\nO__G\nrow 1 col 1 left _ down _ right _ up _\n",
+  );
 });
 
 Deno.test("FrozenLakeEnv.observe() renders verbose text with (0,0) at the bottom-left", () => {

@@ -8,13 +8,31 @@ import { sampleToken } from "../../lib/model/sampling.ts";
 import { Rng } from "../../lib/util/rng.ts";
 import { randomWeights, tinyConfig } from "./qwen2_naive.ts";
 
-async function tiny(seed = 2): Promise<Qwen2Model> {
-  await initBackend("wasm");
+async function tiny(seed = 2, backend: "wasm" | "fast" = "wasm"): Promise<Qwen2Model> {
+  await initBackend(backend);
   const cfg = tinyConfig({ tieWordEmbeddings: true, eosTokenIds: [1] });
   return Qwen2Model.fromWeights(cfg, randomWeights(cfg, seed, 0.5));
 }
 
 const PROMPTS = [[3, 4, 5, 6], [7], [9, 10, 11]];
+
+Deno.test("generate() on the fast backend samples what the stock wasm backend samples", async () => {
+  const opts = { maxNewTokens: 5, temperature: 1, seed: 7, stopTokenIds: [] };
+  const runs = [];
+  for (const backend of ["wasm", "fast"] as const) {
+    const model = await tiny(3, backend);
+    runs.push(await generate(model, PROMPTS, opts));
+    model.dispose();
+  }
+  const [stock, fast] = runs;
+  assert.deepEqual(fast.tokens, stock.tokens);
+  for (let r = 0; r < PROMPTS.length; r++) {
+    assert.equal(fast.tokens[r].length, 5);
+    fast.logprobs[r].forEach((lp, j) =>
+      assert.ok(Math.abs(lp - stock.logprobs[r][j]) < 1e-4, `row ${r} step ${j}`)
+    );
+  }
+});
 
 Deno.test("generate() greedy picks the argmax of the full forward at every step", async () => {
   const model = await tiny();

@@ -174,20 +174,103 @@ static void mg_transpose_rows(const float *x, int64_t ld, int64_t S, int64_t D, 
   }
 }
 
+/* 16 floats as one vector value (unaligned access allowed); GCC/Clang lower it to the host ISA. */
+typedef float mg_v16 __attribute__((vector_size(64), aligned(4)));
+#define MG_V16(p) (*(mg_v16 *)(p))
+
+/* s[j] = scale · Σ_c q[c]·xt[c·S + j] for j < n (xt: transposed rows, [D, S]). */
+static void mg_dots_t(const float *q, const float *xt, int64_t S, int64_t D, int64_t n,
+                      float scale, float *s) {
+  int64_t j = 0;
+  for (; j + 64 <= n; j += 64) {
+    mg_v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+    for (int64_t c = 0; c < D; c++) {
+      const float *r = xt + c * S + j, qc = q[c];
+      a0 += qc * MG_V16(r);
+      a1 += qc * MG_V16(r + 16);
+      a2 += qc * MG_V16(r + 32);
+      a3 += qc * MG_V16(r + 48);
+    }
+    MG_V16(s + j) = a0 * scale;
+    MG_V16(s + j + 16) = a1 * scale;
+    MG_V16(s + j + 32) = a2 * scale;
+    MG_V16(s + j + 48) = a3 * scale;
+  }
+  for (; j + 16 <= n; j += 16) {
+    mg_v16 a0 = {0};
+    for (int64_t c = 0; c < D; c++) a0 += q[c] * MG_V16(xt + c * S + j);
+    MG_V16(s + j) = a0 * scale;
+  }
+  for (; j < n; j++) {
+    float d = 0.f;
+    for (int64_t c = 0; c < D; c++) d += q[c] * xt[c * S + j];
+    s[j] = d * scale;
+  }
+}
+
+/*
+ * out[c] = Σ_{j<n} w[j]·x[j·ld + c] for c < D, accumulated in registers; with acc the sum is
+ * added to out instead of overwriting it.
+ */
+static void mg_wsum_rows(const float *w, const float *x, int64_t ld, int64_t n, int64_t D,
+                         int acc, float *out) {
+  int64_t c = 0;
+  for (; c + 64 <= D; c += 64) {
+    mg_v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+    for (int64_t j = 0; j < n; j++) {
+      const float *r = x + j * ld + c, wj = w[j];
+      a0 += wj * MG_V16(r);
+      a1 += wj * MG_V16(r + 16);
+      a2 += wj * MG_V16(r + 32);
+      a3 += wj * MG_V16(r + 48);
+    }
+    if (acc) {
+      a0 += MG_V16(out + c);
+      a1 += MG_V16(out + c + 16);
+      a2 += MG_V16(out + c + 32);
+      a3 += MG_V16(out + c + 48);
+    }
+    MG_V16(out + c) = a0;
+    MG_V16(out + c + 16) = a1;
+    MG_V16(out + c + 32) = a2;
+    MG_V16(out + c + 48) = a3;
+  }
+  for (; c + 32 <= D; c += 32) {
+    mg_v16 a0 = {0}, a1 = {0};
+    for (int64_t j = 0; j < n; j++) {
+      const float *r = x + j * ld + c, wj = w[j];
+      a0 += wj * MG_V16(r);
+      a1 += wj * MG_V16(r + 16);
+    }
+    if (acc) {
+      a0 += MG_V16(out + c);
+      a1 += MG_V16(out + c + 16);
+    }
+    MG_V16(out + c) = a0;
+    MG_V16(out + c + 16) = a1;
+  }
+  for (; c + 16 <= D; c += 16) {
+    mg_v16 a0 = {0};
+    for (int64_t j = 0; j < n; j++) a0 += w[j] * MG_V16(x + j * ld + c);
+    if (acc) a0 += MG_V16(out + c);
+    MG_V16(out + c) = a0;
+  }
+  for (; c < D; c++) {
+    float a = 0.f;
+    for (int64_t j = 0; j < n; j++) a += w[j] * x[j * ld + c];
+    out[c] = acc ? out[c] + a : a;
+  }
+}
+
 /*
  * Softmax weights of one query row against keys 0..last (inclusive): s[j] = q·k_j·scale from the
- * transposed keys kt [D, S], masked keys and -inf scores give 0. Returns 0 when no key is
- * visible (s is then all zeros), else 1.
+ * transposed keys kt [D, S]; masked keys give 0. Returns 0 when no key is visible (s is then all
+ * zeros), else 1.
  */
 static int mg_row_probs(const float *qi, const float *kt, int64_t S, int64_t D, int64_t last,
                         const float *keymask, float scale, float *s) {
   int64_t n = last + 1;
-  for (int64_t j = 0; j < n; j++) s[j] = 0.f;
-  for (int64_t c = 0; c < D; c++) {
-    const float qc = qi[c] * scale, *ktc = kt + c * S;
-#pragma omp simd
-    for (int64_t j = 0; j < n; j++) s[j] += qc * ktc[j];
-  }
+  mg_dots_t(qi, kt, S, D, n, scale, s);
   float m = -INFINITY;
   if (keymask) {
     for (int64_t j = 0; j < n; j++) {
@@ -195,6 +278,7 @@ static int mg_row_probs(const float *qi, const float *kt, int64_t S, int64_t D, 
       m = s[j] > m ? s[j] : m;
     }
   } else {
+#pragma omp simd reduction(max : m)
     for (int64_t j = 0; j < n; j++) m = s[j] > m ? s[j] : m;
   }
   if (m == -INFINITY) {
@@ -245,14 +329,11 @@ void mg_attention_fwd(const float *q, const float *k, const float *v, const floa
             const float *qi = q + ((b * T + t) * NH + h) * D;
             float *oi = o + ((b * T + t) * NH + h) * D;
             int64_t last = off + t < S ? off + t : S - 1;
-            for (int64_t c = 0; c < D; c++) oi[c] = 0.f;
-            if (!mg_row_probs(qi, kt, S, D, last, mb, scale, s)) continue;
-            for (int64_t j = 0; j <= last; j++) {
-              const float p = s[j], *vj = vb + j * KV * D;
-              if (p == 0.f) continue;
-#pragma omp simd
-              for (int64_t c = 0; c < D; c++) oi[c] += p * vj[c];
+            if (!mg_row_probs(qi, kt, S, D, last, mb, scale, s)) {
+              for (int64_t c = 0; c < D; c++) oi[c] = 0.f;
+              continue;
             }
+            mg_wsum_rows(s, vb, KV * D, last + 1, D, 0, oi);
           }
         }
       }
@@ -262,15 +343,18 @@ void mg_attention_fwd(const float *q, const float *k, const float *v, const floa
   }
 }
 
+#define MG_ATT_TB 128 /* query rows per backward block (bounds the transposed scratch) */
+
 /**
  * Backward of mg_attention_fwd given o and do; writes dq [B,T,NH,D], dk and dv [B,S,KV,D]
- * (overwritten). Work is split over (batch, kv head) so dk/dv rows have a single writer.
+ * (overwritten). Work is split over (batch, kv head) so dk/dv rows have a single writer. Per
+ * block of query rows, P and dS are stored transposed so that dk and dv accumulate in registers.
  */
 void mg_attention_bwd(const float *q, const float *k, const float *v, const float *keymask,
                       const float *o, const float *dout, int32_t B, int32_t T, int32_t S,
                       int32_t NH, int32_t KV, int32_t D, float scale, float *dq, float *dk,
                       float *dv) {
-  int64_t rep = NH / KV, off = S - T;
+  int64_t rep = NH / KV, off = S - T, ld = (int64_t)KV * D, ldq = (int64_t)NH * D;
   memset(dk, 0, (size_t)((int64_t)B * S * KV * D) * sizeof(float));
   memset(dv, 0, (size_t)((int64_t)B * S * KV * D) * sizeof(float));
 #pragma omp parallel if (mg_attention_parallel(B, NH, T, S, D))
@@ -279,48 +363,57 @@ void mg_attention_bwd(const float *q, const float *k, const float *v, const floa
     float *dp = (float *)malloc((size_t)S * sizeof(float));
     float *kt = (float *)malloc((size_t)S * D * sizeof(float));
     float *vt = (float *)malloc((size_t)S * D * sizeof(float));
+    float *pt = (float *)malloc((size_t)S * MG_ATT_TB * sizeof(float));
+    float *dst = (float *)malloc((size_t)S * MG_ATT_TB * sizeof(float));
 #pragma omp for schedule(dynamic, 1) collapse(2)
     for (int64_t b = 0; b < B; b++) {
       for (int64_t kh = 0; kh < KV; kh++) {
         const float *kb = k + (b * S * KV + kh) * D, *vb = v + (b * S * KV + kh) * D;
         float *dkb = dk + (b * S * KV + kh) * D, *dvb = dv + (b * S * KV + kh) * D;
         const float *mb = keymask ? keymask + b * S : NULL;
-        mg_transpose_rows(kb, KV * D, S, D, kt);
-        mg_transpose_rows(vb, KV * D, S, D, vt);
+        mg_transpose_rows(kb, ld, S, D, kt);
+        mg_transpose_rows(vb, ld, S, D, vt);
         for (int64_t h = kh * rep; h < (kh + 1) * rep; h++) {
-          for (int64_t t = 0; t < T; t++) {
-            int64_t qo = ((b * T + t) * NH + h) * D;
-            const float *qi = q + qo, *oi = o + qo, *gi = dout + qo;
-            float *dqi = dq + qo;
-            for (int64_t c = 0; c < D; c++) dqi[c] = 0.f;
-            int64_t last = off + t < S ? off + t : S - 1, n = last + 1;
-            if (!mg_row_probs(qi, kt, S, D, last, mb, scale, s)) continue;
-            float di = 0.f;
-            for (int64_t c = 0; c < D; c++) di += gi[c] * oi[c];
-            for (int64_t j = 0; j < n; j++) dp[j] = 0.f;
-            for (int64_t c = 0; c < D; c++) {
-              const float gc = gi[c], *vtc = vt + c * S;
-#pragma omp simd
-              for (int64_t j = 0; j < n; j++) dp[j] += gc * vtc[j];
-            }
-#pragma omp simd
-            for (int64_t j = 0; j < n; j++) dp[j] = s[j] * (dp[j] - di) * scale;
-            for (int64_t j = 0; j < n; j++) {
-              const float p = s[j], ds = dp[j];
-              if (p == 0.f) continue;
-              const float *kj = kb + j * KV * D;
-              float *dvj = dvb + j * KV * D, *dkj = dkb + j * KV * D;
-#pragma omp simd
-              for (int64_t c = 0; c < D; c++) {
-                dvj[c] += p * gi[c];
-                dqi[c] += ds * kj[c];
-                dkj[c] += ds * qi[c];
+          for (int64_t t0 = 0; t0 < T; t0 += MG_ATT_TB) {
+            int64_t tb = T - t0 < MG_ATT_TB ? T - t0 : MG_ATT_TB;
+            for (int64_t tt = 0; tt < tb; tt++) {
+              int64_t t = t0 + tt, qo = ((b * T + t) * NH + h) * D;
+              const float *qi = q + qo, *oi = o + qo, *gi = dout + qo;
+              float *dqi = dq + qo;
+              int64_t last = off + t < S ? off + t : S - 1, n = last + 1;
+              if (!mg_row_probs(qi, kt, S, D, last, mb, scale, s)) {
+                for (int64_t c = 0; c < D; c++) dqi[c] = 0.f;
+                for (int64_t j = 0; j < S; j++) pt[j * tb + tt] = dst[j * tb + tt] = 0.f;
+                continue;
               }
+              float di = 0.f;
+              for (int64_t c = 0; c < D; c++) di += gi[c] * oi[c];
+              mg_dots_t(gi, vt, S, D, n, 1.0f, dp);
+#pragma omp simd
+              for (int64_t j = 0; j < n; j++) dp[j] = s[j] * (dp[j] - di) * scale;
+              mg_wsum_rows(dp, kb, ld, n, D, 0, dqi);
+              for (int64_t j = 0; j < n; j++) {
+                pt[j * tb + tt] = s[j];
+                dst[j * tb + tt] = dp[j];
+              }
+              for (int64_t j = n; j < S; j++) pt[j * tb + tt] = dst[j * tb + tt] = 0.f;
+            }
+            /* Key j is seen by rows t ≥ j − off of this block. */
+            const float *qb = q + ((b * T + t0) * NH + h) * D, *gb = dout + ((b * T + t0) * NH + h) * D;
+            for (int64_t j = 0; j < S; j++) {
+              int64_t first = j - off - t0;
+              if (first < 0) first = 0;
+              if (first >= tb) continue;
+              const float *pj = pt + j * tb + first, *dj = dst + j * tb + first;
+              mg_wsum_rows(pj, gb + first * ldq, ldq, tb - first, D, 1, dvb + j * ld);
+              mg_wsum_rows(dj, qb + first * ldq, ldq, tb - first, D, 1, dkb + j * ld);
             }
           }
         }
       }
     }
+    free(dst);
+    free(pt);
     free(vt);
     free(kt);
     free(dp);

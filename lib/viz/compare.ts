@@ -1,0 +1,135 @@
+/**
+ * The comparison table of the scale experiment: per scenario, the small policy before training
+ * (iteration 0 of its runs), after training (each run's last evaluation), the large baseline, and
+ * the optimum where known, with the relative improvement of the trained small policy over the
+ * large baseline.
+ *
+ * Relative improvement = (trained − baseline) / |baseline|, where trained and baseline are the
+ * means over runs of each run's mean metric over the same evaluation episodes ("50% better" means
+ * a relative improvement of +0.5). It is null when the baseline's mean is 0; the absolute
+ * difference is given beside it.
+ *
+ * @module
+ */
+import {
+  type EvalLike,
+  type EvalMetric,
+  finalPoints,
+  optimumByScenario,
+  type RunPoint,
+  runPoints,
+} from "./eval_summary.ts";
+import { groupBy, summarize } from "./stats.ts";
+
+/** Mean over runs with its 95% CI half-width and the number of runs. */
+export interface Estimate {
+  mean: number;
+  ci95: number;
+  n: number;
+}
+
+/** One scenario of the comparison. */
+export interface ComparisonRow {
+  scenario: string;
+  /** Small policy before training (iteration 0), or null without trained runs. */
+  untrained: Estimate | null;
+  /** Small policy at each run's last evaluation. */
+  trained: Estimate | null;
+  /** The last iteration the trained estimate uses (the largest over runs). */
+  trainedIteration: number | null;
+  /** The large baseline. */
+  baseline: Estimate | null;
+  /** Mean optimal success (Frozen Lake, metric `success` only), else null. */
+  optimum: number | null;
+  /** trained − baseline. */
+  difference: number | null;
+  /** (trained − baseline) / |baseline|; null when either is missing or the baseline is 0. */
+  relativeImprovement: number | null;
+  /** trained / optimum, or null. */
+  trainedOverOptimum: number | null;
+}
+
+function _estimate(points: readonly RunPoint[]): Estimate | null {
+  if (points.length === 0) return null;
+  const s = summarize(points.map((p) => p.value));
+  return { mean: s.mean, ci95: s.ci95, n: s.n };
+}
+
+/**
+ * Build the comparison table.
+ *
+ * @param trained eval rows of the training runs (the small policy; iteration 0 = untrained).
+ * @param baseline eval rows of the baseline runs (any iteration; each run's last is used).
+ * @param metric `success` (success rate) or `return` (mean return, the paper's "mean reward").
+ * @returns one row per scenario, in first-seen order (training runs first).
+ * @example
+ * ```ts
+ * import { comparisonTable } from "./compare.ts";
+ * const row = (run: string, iteration: number, success: boolean) =>
+ *   ({ run, scenario: "S", iteration, success, return: +success, optimal_success: 1 });
+ * const t = comparisonTable(
+ *   [row("a", 0, false), row("a", 10, true)],
+ *   [row("big", 0, true), row("big", 0, false)],
+ *   "success",
+ * );
+ * console.log(t[0].relativeImprovement); // 1
+ * ```
+ */
+export function comparisonTable(
+  trained: readonly EvalLike[],
+  baseline: readonly EvalLike[],
+  metric: EvalMetric,
+): ComparisonRow[] {
+  const tp = runPoints(trained, metric), bp = runPoints(baseline, metric);
+  const optimum = metric === "success"
+    ? optimumByScenario([...trained, ...baseline])
+    : new Map<string, number>();
+  const scenarios = [...new Set([...tp, ...bp].map((p) => p.scenario))];
+  const tBy = groupBy(tp, (p) => p.scenario), bBy = groupBy(bp, (p) => p.scenario);
+  return scenarios.map((scenario) => {
+    const ts = tBy.get(scenario) ?? [];
+    const finals = finalPoints(ts);
+    const t = _estimate(finals.filter((p) => p.iteration > 0));
+    const b = _estimate(finalPoints(bBy.get(scenario) ?? []));
+    const opt = optimum.get(scenario) ?? null;
+    const diff = t && b ? t.mean - b.mean : null;
+    return {
+      scenario,
+      untrained: _estimate(ts.filter((p) => p.iteration === 0)),
+      trained: t,
+      trainedIteration: t ? Math.max(...finals.map((p) => p.iteration)) : null,
+      baseline: b,
+      optimum: opt,
+      difference: diff,
+      relativeImprovement: diff !== null && b!.mean !== 0 ? diff / Math.abs(b!.mean) : null,
+      trainedOverOptimum: t && opt ? t.mean / opt : null,
+    };
+  });
+}
+
+/**
+ * The table as flat records for display (`mean ± ci95 (n)` strings, improvement in percent).
+ * @param rows rows of {@link comparisonTable}.
+ * @param digits decimals (default 3).
+ * @returns one record per scenario.
+ */
+export function comparisonRecords(
+  rows: readonly ComparisonRow[],
+  digits = 3,
+): Record<string, string>[] {
+  const f = (x: number | null) => (x === null ? "—" : x.toFixed(digits));
+  const e = (x: Estimate | null) =>
+    x === null ? "—" : `${x.mean.toFixed(digits)} ± ${x.ci95.toFixed(digits)} (n=${x.n})`;
+  return rows.map((r) => ({
+    scenario: r.scenario,
+    "small, untrained": e(r.untrained),
+    "small + MS-GRPO": e(r.trained),
+    "large baseline": e(r.baseline),
+    optimum: f(r.optimum),
+    "trained − baseline": f(r.difference),
+    "relative improvement": r.relativeImprovement === null
+      ? "—"
+      : `${r.relativeImprovement >= 0 ? "+" : ""}${(100 * r.relativeImprovement).toFixed(1)}%`,
+    "trained / optimum": f(r.trainedOverOptimum),
+  }));
+}

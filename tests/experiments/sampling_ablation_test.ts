@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { readTable } from "../../lib/log/mod.ts";
+import { TINY_FLAGS } from "../../notebooks/make_sample.ts";
+import { runScript, summaryOf } from "./_run.ts";
+
+Deno.test("sampling_ablation --arm all runs one seed and records the arm", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "msgrpo-ablation-" });
+  const runDir = join(tmp, "run");
+  const r = await runScript("experiments/sampling_ablation.ts", [
+    "--arm",
+    "all",
+    "--seed",
+    "2",
+    "--run-dir",
+    runDir,
+    "--cache_dir",
+    join(tmp, "bases"),
+    ...TINY_FLAGS,
+    "--msgrpo.iterations",
+    "2",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const s = summaryOf(r);
+  assert.equal(s.arm, "all");
+  assert.equal(s.seed, 2);
+  const yaml = await Deno.readTextFile(join(runDir, "config.yaml"));
+  assert.match(yaml, /^arm: all$/m);
+  assert.match(yaml, /^ {2}sampling: all$/m);
+  assert.equal(JSON.parse(await Deno.readTextFile(join(runDir, "meta.json"))).arm, "all");
+  const eps = readTable(join(runDir, "episodes.arrow")).objects() as {
+    times_drawn: number;
+    advantage: number;
+  }[];
+  assert.equal(eps.length, 2 * 2 * 4);
+  // `all` uses each episode at most once, and every episode with a non-zero advantage once
+  for (const e of eps) {
+    assert.ok(e.times_drawn <= 1, `times_drawn ${e.times_drawn}`);
+    if (e.advantage !== 0) assert.equal(e.times_drawn, 1);
+  }
+  await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("sampling_ablation rejects an msgrpo.sampling that contradicts --arm", async () => {
+  const r = await runScript("experiments/sampling_ablation.ts", [
+    "--arm",
+    "aaw",
+    "--msgrpo.sampling",
+    "uniform",
+    "--run-dir",
+    "/tmp/msgrpo-never-created",
+  ]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /contradicts --arm aaw/);
+});

@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+import { parseExperimentArgs } from "../../lib/train/cli.ts";
+import { trainSchema } from "../../lib/train/schema.ts";
+
+const help = { usage: "deno task demo --", description: "demo" };
+
+Deno.test("parseExperimentArgs() reads run flags, config flags and a forwarded `--`", () => {
+  const a = parseExperimentArgs(
+    trainSchema,
+    ["--", "--run-dir", "runs/x", "--msgrpo.group_size", "4", "--set", "optim.lr=0.001"],
+    help,
+  );
+  assert.equal(a.runDir, "runs/x");
+  assert.equal(a.resume, false);
+  assert.equal(a.config!.msgrpo.group_size, 4);
+  assert.equal(a.config!.optim.lr, 0.001);
+  const b = parseExperimentArgs(trainSchema, ["--resume", "--run-dir=runs/y"], help);
+  assert.equal(b.runDir, "runs/y");
+  assert.equal(b.resume, true);
+});
+
+Deno.test("parseExperimentArgs() rejects --resume without --run-dir and bad values with their key", () => {
+  assert.throws(
+    () => parseExperimentArgs(trainSchema, ["--resume"], help),
+    /--resume needs --run-dir/,
+  );
+  assert.throws(
+    () => parseExperimentArgs(trainSchema, ["--msgrpo.group_size", "1"], help),
+    /msgrpo\.group_size/,
+  );
+  assert.throws(
+    () => parseExperimentArgs(trainSchema, ["--set", "msgrpo.clip_eps=0"], help),
+    /clip_eps/,
+  );
+});
+
+Deno.test("parseExperimentArgs() returns help text naming every option", () => {
+  const h = parseExperimentArgs(trainSchema, ["--help"], help);
+  assert.ok(h.help!.includes("--run-dir DIR"));
+  assert.ok(h.help!.includes("msgrpo.sampling"));
+  assert.equal(h.config, undefined);
+});
