@@ -11,7 +11,7 @@
  *
  * Departures from the paper: a tiny model with compact prompts (one instruction line; the board,
  * then the player's row, column and neighbouring tiles) instead of Qwen2.5-3B with verbose ones;
- * everything else follows `docs` (algorithm.md).
+ * everything else follows `docs/algorithm.md`.
  *
  * Usage: `deno task demo -- [--run-dir DIR] [--resume] [--msgrpo.iterations N] [--set k=v] …`
  *

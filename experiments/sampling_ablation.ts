@@ -14,7 +14,7 @@
  * Defaults (`experiments/configs/ablation.yaml`): the tiny CPU setting of the main job —
  * a ~0.8M-parameter base built from random-play transcripts, trained on random 4x4 non-slippery
  * lakes, evaluated on FrozenLake-NoSlip and FrozenLake-Slippery — where rewards are sparse at
- * first, which is where the weighting should matter (`docs` algorithm.md).
+ * first, which is where the weighting should matter (`docs/algorithm.md`).
  *
  * Usage: `deno run -A experiments/sampling_ablation.ts --arm aaw|uniform|all [--seed S]
  * [--run-dir DIR] [--resume] [--key.path VALUE …]`; prints one JSON line.

@@ -28,7 +28,7 @@
  * scenario, so advantages compare episodes of the same game.
  *
  * Departures from the paper (whose hyper-parameters are not available): every MS-GRPO setting
- * follows `docs` (algorithm.md); the `paper` defaults (LoRA rank 16, lr 2e-5, 700 iterations,
+ * follows `docs/algorithm.md`; the `paper` defaults (LoRA rank 16, lr 2e-5, 700 iterations,
  * N = 2, G = 16, 256 new tokens) are our choice; the cpu analogue uses compact prompts.
  *
  * Usage: `deno run -A [--unstable-webgpu] experiments/scale_comparison.ts [--setup cpu|paper]

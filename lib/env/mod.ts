@@ -65,4 +65,4 @@ export {
   scenarioOptima,
   SCENARIOS,
 } from "./scenarios.ts";
-export { oracleAction, randomAction } from "./scripted.ts";
+export { hurriedOracleAction, oracleAction, randomAction } from "./scripted.ts";

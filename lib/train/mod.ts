@@ -17,7 +17,6 @@ export {
 } from "./checkpoint.ts";
 export { TRAINING_SEED_BASE, trainingStateSeed } from "./seeds.ts";
 export {
-  hurriedOracleAction,
   renderTranscripts,
   type TranscriptExample,
   type TranscriptOptions,
@@ -30,3 +29,4 @@ export {
 } from "./pretrain.ts";
 export { type BaseModelOptions, buildBaseModel } from "./base_model.ts";
 export { type BaseModelConfig, baseModelSchema } from "./base_schema.ts";
+export { MIXED_ACTIONS, MixedScenarioEnv, mixtureName, pickScenario } from "./mixed_env.ts";

@@ -1,5 +1,5 @@
 /**
- * The MS-GRPO training configuration: every option of `../shared/docs/algorithm.md` (and every
+ * The MS-GRPO training configuration: every option of `docs/algorithm.md` (and every
  * decision the paper leaves open) as a typed, documented, validated field.
  *
  * @module

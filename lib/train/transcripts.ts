@@ -5,9 +5,7 @@
  *
  * @module
  */
-import { FrozenLakeEnv } from "../env/frozen_lake.ts";
-import { OPTIMUM_TIE_TOLERANCE } from "../env/frozen_lake_optimum.ts";
-import { randomAction } from "../env/scripted.ts";
+import { hurriedOracleAction, randomAction } from "../env/scripted.ts";
 import type { TextEnv } from "../env/tsmg.ts";
 import { deriveSeed, Rng } from "../util/rng.ts";
 import { trainingStateSeed } from "./seeds.ts";
@@ -71,38 +69,4 @@ export function renderTranscripts(
     }
   }
   return out;
-}
-
-/**
- * An optimal Frozen Lake action that wastes no step: the optimal action for the shortest horizon
- * k ≤ steps left whose optimal value already equals the value with all the steps left. Any
- * optimal action keeps the best success probability, but with spare steps the plain optimum
- * (lowest index among ties) dawdles — e.g. bumps left into the wall while it can afford to — so
- * its choice depends on the step count, which the compact prompt does not show. This one takes a
- * shortest path on non-slippery maps and stays optimal on slippery ones (V_k ≤ V_{k+1}, and
- * acting optimally for horizon k from a state where V_k = V_T keeps the value V_T).
- *
- * @param env a started Frozen Lake environment.
- * @returns the action index (0 when the episode is over).
- * @example
- * ```ts
- * import { hurriedOracleAction } from "./transcripts.ts";
- * import { FrozenLakeEnv } from "../env/frozen_lake.ts";
- * const env = new FrozenLakeEnv({ desc: ["SF", "FG"], slippery: false, maxSteps: 8 });
- * env.reset(0);
- * console.log(hurriedOracleAction(env)); // 1 (down: a shortest path; the plain optimum says left)
- * ```
- */
-export function hurriedOracleAction(env: TextEnv): number {
-  if (!(env instanceof FrozenLakeEnv)) {
-    throw new Error(`hurriedOracleAction: needs a FrozenLakeEnv, got ${env?.name ?? String(env)}`);
-  }
-  if (env.done) return 0;
-  const opt = env.optimum();
-  const left = env.maxSteps - env.t;
-  const best = opt.value(env.state, left);
-  for (let k = 1; k < left; k++) {
-    if (opt.value(env.state, k) >= best - OPTIMUM_TIE_TOLERANCE) return opt.action(env.state, k);
-  }
-  return opt.action(env.state, left);
 }

@@ -4,7 +4,8 @@ import { oracleAction } from "../../lib/env/scripted.ts";
 import { domainTokenizerFiles } from "../../lib/model/domain_tokenizer.ts";
 import { writeTokenizerFiles } from "../../lib/model/byte_tokenizer.ts";
 import { Tokenizer } from "../../lib/model/tokenizer.ts";
-import { hurriedOracleAction, renderTranscripts } from "../../lib/train/transcripts.ts";
+import { renderTranscripts } from "../../lib/train/transcripts.ts";
+import { hurriedOracleAction } from "../../lib/env/scripted.ts";
 import { TRAINING_SEED_BASE, trainingStateSeed } from "../../lib/train/seeds.ts";
 
 const lake = () =>

@@ -15,11 +15,14 @@ function rows(dir: string, table: string): Record<string, unknown>[] {
 Deno.test("train() improves a tiny policy's success on a tiny lake", async () => {
   const base = await tinyBase();
   const runDir = await Deno.makeTempDir({ prefix: "msgrpo-train-" });
-  await train(tinyConfig(base, ["msgrpo.iterations=25", "checkpoint.every=25", "msgrpo.groups=4"]), {
-    runDir,
-    progress: false,
-    makeEnv: tinyLake,
-  });
+  await train(
+    tinyConfig(base, ["msgrpo.iterations=25", "checkpoint.every=25", "msgrpo.groups=4"]),
+    {
+      runDir,
+      progress: false,
+      makeEnv: tinyLake,
+    },
+  );
   const eps = readTable(`${runDir}/episodes.arrow`).objects() as {
     iteration: number;
     success: boolean;
