@@ -24,7 +24,7 @@ import { createRunDir } from "../lib/log/mod.ts";
 import { baseModelSchema } from "../lib/train/base_schema.ts";
 import { buildBaseModel } from "../lib/train/base_model.ts";
 import { parseExperimentArgs } from "../lib/train/cli.ts";
-import { train } from "../lib/train/trainer.ts";
+import { evalOutcomes, train } from "../lib/train/trainer.ts";
 import { trainFields } from "../lib/train/schema.ts";
 
 /** Options block: the trainer's fields (defaults tuned for this demo) plus the base model. */
@@ -93,18 +93,11 @@ async function main(): Promise<void> {
     runDir: run.path,
     resume: args.resume,
   });
-  const first = summary.evaluations.filter((e) => e.iteration === 0);
-  const final = summary.evaluations.filter((e) => e.iteration === summary.iterations);
   console.log(JSON.stringify({
     run_dir: run.path,
     iterations: summary.iterations,
     seconds: Math.round((performance.now() - t0) / 100) / 10,
-    eval: final.map((f) => ({
-      scenario: f.scenario,
-      base_success: first.find((x) => x.scenario === f.scenario)?.success ?? null,
-      final_success: f.success,
-      optimal_success: f.optimal,
-    })),
+    eval: evalOutcomes(summary),
   }));
 }
 

@@ -28,7 +28,7 @@ import { createRunDir } from "../lib/log/mod.ts";
 import { baseModelSchema } from "../lib/train/base_schema.ts";
 import { parseExperimentArgs } from "../lib/train/cli.ts";
 import { trainFields } from "../lib/train/schema.ts";
-import { train } from "../lib/train/trainer.ts";
+import { evalOutcomes, train } from "../lib/train/trainer.ts";
 import { ensureBaseModel, mixedEnvFactory } from "./common.ts";
 
 /** Options block: the arm, the training scenarios, the trainer's fields and the base model. */
@@ -99,20 +99,13 @@ async function main(): Promise<void> {
     resume: args.resume,
     makeEnv: mixedEnvFactory(cfg.train_scenarios, style, cfg.env.format_penalty),
   });
-  const first = summary.evaluations.filter((e) => e.iteration === 0);
-  const final = summary.evaluations.filter((e) => e.iteration === summary.iterations);
   console.log(JSON.stringify({
     run_dir: run.path,
     arm: cfg.arm,
     seed: cfg.seed,
     iterations: summary.iterations,
     seconds: Math.round((performance.now() - t0) / 100) / 10,
-    eval: final.map((f) => ({
-      scenario: f.scenario,
-      base_success: first.find((x) => x.scenario === f.scenario)?.success ?? null,
-      final_success: f.success,
-      optimal_success: f.optimal,
-    })),
+    eval: evalOutcomes(summary),
   }));
 }
 

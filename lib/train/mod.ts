@@ -5,7 +5,13 @@
  * @module
  */
 export { type TrainConfig, trainFields, trainSchema } from "./schema.ts";
-export { train, type TrainOptions, type TrainSummary } from "./trainer.ts";
+export {
+  type EvalOutcome,
+  evalOutcomes,
+  train,
+  type TrainOptions,
+  type TrainSummary,
+} from "./trainer.ts";
 export { msgrpoUpdate, type UpdateContext, type UpdateOutcome } from "./update.ts";
 export { episodeRows, updateRow } from "./rows.ts";
 export {

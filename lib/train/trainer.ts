@@ -53,6 +53,33 @@ export interface TrainSummary {
   seconds: number;
 }
 
+/** Success before and after training on one evaluation scenario. */
+export interface EvalOutcome {
+  scenario: string;
+  /** Success at iteration 0 (null when the run resumed past it). */
+  base_success: number | null;
+  /** Success at the last iteration. */
+  final_success: number;
+  /** Mean exact optimum of the scenario's episodes (Frozen Lake), else null. */
+  optimal_success: number | null;
+}
+
+/**
+ * Per scenario, the first and last evaluation of a {@link TrainSummary} (for summary lines).
+ *
+ * @param summary what {@link train} returned.
+ * @returns one entry per scenario evaluated at the last iteration.
+ */
+export function evalOutcomes(summary: TrainSummary): EvalOutcome[] {
+  const first = summary.evaluations.filter((e) => e.iteration === 0);
+  return summary.evaluations.filter((e) => e.iteration === summary.iterations).map((f) => ({
+    scenario: f.scenario,
+    base_success: first.find((x) => x.scenario === f.scenario)?.success ?? null,
+    final_success: f.success,
+    optimal_success: f.optimal,
+  }));
+}
+
 /**
  * Train a policy with MS-GRPO.
  *
