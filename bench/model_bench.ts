@@ -7,7 +7,8 @@
  * sitting and adds its figures and the ratios.
  *
  * Usage: `deno task bench:model -- --vocab 512 --hidden 256 --layers 4 --heads 4 --kv-heads 2
- *   --intermediate 512 --batch 8 --seq 128 [--backend fast] [--steps 5] [--torch]`
+ *   --intermediate 512 --batch 8 --seq 128 [--backend fast] [--steps 5] [--torch] [--train 0]`
+ * (`--train 0`: inference only, for models too large to train in memory).
  *
  * @module
  */
@@ -38,6 +39,7 @@ const INT_OPTS = [
   ["seed", 0],
   ["prompt", 32],
   ["new", 64],
+  ["train", 1],
 ] as const;
 
 /** Parsed benchmark options. */
@@ -160,9 +162,10 @@ export async function benchModel(o: BenchOptions): Promise<Record<string, unknow
   const inputs = ids.map((r) => r.slice(0, o.seq));
   const targets = tf.tensor2d(ids.map((r) => r.slice(1)), [o.batch, o.seq], "int32");
   const vars = model.trainableVariables();
-  const moments = vars.map((
-    v,
-  ) => [tf.variable(tf.zerosLike(v), false), tf.variable(tf.zerosLike(v), false)]);
+  // `--train 0` measures inference only (a model too large to train still decodes).
+  const moments = o.train === 0
+    ? []
+    : vars.map((v) => [tf.variable(tf.zerosLike(v), false), tf.variable(tf.zerosLike(v), false)]);
   let step = 0;
   const train = () => {
     const { value, grads } = tf.variableGrads(() => {
@@ -185,8 +188,11 @@ export async function benchModel(o: BenchOptions): Promise<Record<string, unknow
     for (let i = 0; i < reps; i++) f();
     return (performance.now() - t0) / 1000 / reps;
   };
-  for (let i = 0; i < o.warmup; i++) train();
-  const trainS = time(train, o.steps);
+  let trainS = NaN;
+  if (o.train !== 0) {
+    for (let i = 0; i < o.warmup; i++) train();
+    trainS = time(train, o.steps);
+  }
   const prefill = () => {
     const l = model.forward(inputs);
     l.dataSync();
@@ -214,16 +220,16 @@ export async function benchModel(o: BenchOptions): Promise<Record<string, unknow
   const decodeS = Math.min(decode(), decode());
   const n = o.batch * o.seq;
   const trainFlops = 3 * forwardFlops(o, n, o.seq);
-  const gflops = trainFlops / trainS / 1e9;
+  const gflops = o.train === 0 ? null : trainFlops / trainS / 1e9;
   const peak = sgemmPeak();
   const rec: Record<string, unknown> = {
     params: model.numParameters(),
-    train_tokens_per_s: n / trainS,
+    train_tokens_per_s: o.train === 0 ? null : n / trainS,
     prefill_tokens_per_s: n / prefillS,
     decode_tokens_per_s: (o.batch * o.new) / decodeS,
     backend: backendDescription(),
     gflops,
-    sgemm_peak_share: peak === null ? null : gflops / peak,
+    sgemm_peak_share: peak === null || gflops === null ? null : gflops / peak,
     sgemm_peak_gflops: peak,
     shape: {
       vocab: o.vocab,

@@ -107,7 +107,8 @@ def main():
     p = argparse.ArgumentParser()
     for k, v in [("vocab", 512), ("hidden", 256), ("layers", 4), ("heads", 4), ("kv-heads", 2),
                  ("intermediate", 512), ("batch", 8), ("seq", 128), ("steps", 5), ("warmup", 2),
-                 ("seed", 0), ("threads", os.cpu_count() or 1), ("prompt", 32), ("new", 64)]:
+                 ("seed", 0), ("threads", os.cpu_count() or 1), ("prompt", 32), ("new", 64),
+                 ("train", 1)]:
         p.add_argument("--" + k, type=int, default=v)
     a = p.parse_args()
     torch.manual_seed(a.seed)
@@ -125,9 +126,11 @@ def main():
         opt.step()
         return loss.item()
 
-    for _ in range(a.warmup):
-        train()
-    train_s = timed(train, a.steps)
+    train_s = None
+    if a.train:
+        for _ in range(a.warmup):
+            train()
+        train_s = timed(train, a.steps)
 
     def prefill():
         with torch.no_grad():
@@ -151,7 +154,7 @@ def main():
     n = a.batch * a.seq
     print(json.dumps({
         "params": sum(p.numel() for p in m.parameters()),
-        "train_tokens_per_s": n / train_s,
+        "train_tokens_per_s": n / train_s if train_s else None,
         "prefill_tokens_per_s": n / prefill_s,
         "decode_tokens_per_s": a.batch * a.new / decode_s,
         "backend": f"torch-{torch.__version__}-threads{torch.get_num_threads()}",
