@@ -22,7 +22,7 @@ import type { TextEnv } from "../lib/env/tsmg.ts";
 import { Rng } from "../lib/util/rng.ts";
 
 const { values } = parseArgs({
-  args: Deno.args,
+  args: Deno.args.filter((a) => a !== "--"),
   options: {
     seconds: { type: "string", default: "1" }, // measuring time per figure
     "no-gym": { type: "boolean", default: false }, // skip the Gymnasium reference

@@ -40,7 +40,7 @@ async function main(args: string[]): Promise<void> {
 
 if (import.meta.main) {
   try {
-    await main(Deno.args);
+    await main(Deno.args.filter((a) => a !== "--"));
   } catch (e) {
     console.error(`export_gguf: ${(e as Error).message}`);
     Deno.exit(1);

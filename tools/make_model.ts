@@ -36,7 +36,7 @@ function need(v: number | undefined, flag: string): number {
 
 if (import.meta.main) {
   const { values } = parseArgs({
-    args: Deno.args,
+    args: Deno.args.filter((a) => a !== "--"),
     options: {
       out: { type: "string" },
       vocab: { type: "string" },

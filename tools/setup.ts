@@ -102,7 +102,7 @@ async function ensureDenoKernel(): Promise<void> {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    args: Deno.args,
+    args: Deno.args.filter((a) => a !== "--"),
     options: {
       "no-apt": { type: "boolean", default: false },
       "no-native": { type: "boolean", default: false },
