@@ -66,15 +66,30 @@ export class LapPolicy implements Policy {
   }
 
   /** @inheritdoc */
-  async act(inputs: PolicyInput[], options: ActOptions): Promise<Completion[]> {
-    if (inputs.length === 0) return [];
-    const prompts = inputs.map((input) => this.promptIds(input));
+  act(inputs: PolicyInput[], options: ActOptions): Promise<Completion[]> {
+    return this.completeIds(inputs.map((input) => this.promptIds(input)), options);
+  }
+
+  /**
+   * Generate completions for prompts already tokenized (e.g. by a server that batches requests).
+   *
+   * @param prompts prompt token ids, one row per completion.
+   * @param options sampling settings; `rowSeeds` gives each row its own seed instead of
+   *   deriving them from `seed`.
+   * @returns one completion per prompt, in order.
+   */
+  async completeIds(
+    prompts: number[][],
+    options: ActOptions & { rowSeeds?: number[] },
+  ): Promise<Completion[]> {
+    if (prompts.length === 0) return [];
     const out = await generate(this.model, prompts, {
       maxNewTokens: options.maxNewTokens ?? this.#maxNewTokens,
       temperature: options.temperature,
       topP: options.topP,
       topK: options.topK,
       seed: options.seed,
+      rowSeeds: options.rowSeeds,
       stopTokenIds: this.tokenizer.eosTokenIds,
     });
     return prompts.map((promptIds, i) => ({

@@ -11,7 +11,6 @@
  *
  * @module
  */
-import { generate } from "../model/generate.ts";
 import { LapPolicy } from "../policy/lap.ts";
 import type { Completion, Policy, PolicyInput } from "../policy/types.ts";
 import type { RowOptions, ServedPolicy, ServeInput } from "./types.ts";
@@ -61,26 +60,8 @@ export function servedLap(lap: LapPolicy): ServedPolicy {
       }
       return undefined;
     },
-    async actRows(inputs, o, rowSeeds): Promise<Completion[]> {
-      const prompts = inputs.map(ids);
-      const out = await generate(lap.model, prompts, {
-        maxNewTokens: o.maxNewTokens,
-        temperature: o.temperature,
-        topP: o.topP,
-        topK: o.topK,
-        seed: 0,
-        rowSeeds,
-        stopTokenIds: tok.eosTokenIds,
-      });
-      return prompts.map((promptIds, i) => ({
-        text: tok.decode(out.tokens[i], { skipSpecial: true }),
-        promptIds,
-        completionIds: out.tokens[i],
-        logprobs: out.logprobs[i],
-        finishReason: out.finishReason[i],
-        usage: { promptTokens: promptIds.length, completionTokens: out.tokens[i].length },
-      }));
-    },
+    actRows: (inputs, o, rowSeeds): Promise<Completion[]> =>
+      lap.completeIds(inputs.map(ids), { ...o, seed: 0, rowSeeds }),
     tokenText: (id: number) => id < tok.vocabSize ? tok.decode([id]) : `token_id:${id}`,
     dispose: () => lap.dispose(),
   };
