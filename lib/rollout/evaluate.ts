@@ -11,6 +11,15 @@ import { playEpisodes, type PlayStats } from "./play.ts";
 import type { RenderStyle } from "../env/tsmg.ts";
 import type { EvalRow } from "../log/schemas.ts";
 
+const _optimaCache = new WeakMap<Scenario, number[]>();
+
+/** A scenario's per-episode optimum, computed once (every evaluation point asks again). */
+function _optima(scenario: Scenario): number[] {
+  let o = _optimaCache.get(scenario);
+  if (o === undefined) _optimaCache.set(scenario, o = scenarioOptima(scenario));
+  return o;
+}
+
 /** Options of {@link evaluateScenario}. */
 export interface EvaluateOptions {
   /** Iteration recorded in the rows (−1 or 0 for a policy that is not trained). */
@@ -54,7 +63,7 @@ export async function evaluateScenario(
     formatPenalty: options.formatPenalty ?? 0,
     seed: deriveSeed(options.seed, options.iteration, 0xe7),
   });
-  const optimal = scenario.kind === "frozen_lake" ? scenarioOptima(scenario) : null;
+  const optimal = scenario.kind === "frozen_lake" ? _optima(scenario) : null;
   const rows = episodes.map((e, k) => ({
     iteration: options.iteration,
     scenario: scenario.name,
