@@ -27,7 +27,7 @@ export interface BaseShape {
 
 /** Everything that fixes a built base model (its cache key). */
 export interface BaseRecipe {
-  /** Scenarios whose random-play transcripts make the corpus. */
+  /** Scenarios whose scripted-play transcripts make the corpus. */
   scenarios: readonly string[];
   /** Prompt rendering. */
   renderStyle: "compact" | "verbose";

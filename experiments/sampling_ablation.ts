@@ -12,7 +12,8 @@
  * cached in `cache_dir`, seeded by `base_seed`).
  *
  * Defaults (`experiments/configs/ablation.yaml`): the tiny CPU setting of the main job —
- * a ~0.8M-parameter base built from random-play transcripts, trained on random 4x4 non-slippery
+ * a ~0.8M-parameter base built from the main job's transcripts (random moves, half of them
+ * replaced by the planner's), trained with the main job's MS-GRPO settings on random 4x4 non-slippery
  * lakes, evaluated on FrozenLake-NoSlip and FrozenLake-Slippery — where rewards are sparse at
  * first, which is where the weighting should matter (`docs/algorithm.md`).
  *

@@ -14,8 +14,9 @@
  *   folder, the server and the GPU before doing anything and stops with a clear error otherwise.
  * - `cpu` (`scale_cpu.yaml`): an analogue for a 2-core machine, not the paper's experiment. No
  *   pretrained weights exist here, so both models are built from scratch with the same recipe
- *   (random-play transcripts of the four scenarios, one domain tokenizer, the same pre-training
- *   steps); only the shape differs, and the large one must have at least `min_ratio` (8) times
+ *   (transcripts of the four scenarios in which each move is random or, with probability
+ *   `base.oracle_fraction`, the scripted planner's — hurried Frozen Lake oracle, greedy Snake —
+ *   one domain tokenizer, the same pre-training steps); only the shape differs, and the large one must have at least `min_ratio` (8) times
  *   the small one's parameters. The small one then gets MS-GRPO; the large one does not. Both
  *   bases are cached by recipe (`cache_dir`), so seeds on one machine pre-train once.
  *

@@ -65,4 +65,10 @@ export {
   scenarioOptima,
   SCENARIOS,
 } from "./scenarios.ts";
-export { hurriedOracleAction, oracleAction, randomAction } from "./scripted.ts";
+export {
+  greedySnakeAction,
+  hurriedOracleAction,
+  oracleAction,
+  plannerAction,
+  randomAction,
+} from "./scripted.ts";

@@ -9,6 +9,7 @@
 import type { Rng } from "../util/rng.ts";
 import { FrozenLakeEnv } from "./frozen_lake.ts";
 import { OPTIMUM_TIE_TOLERANCE } from "./frozen_lake_optimum.ts";
+import { SnakeEnv } from "./snake.ts";
 import type { TextEnv } from "./tsmg.ts";
 
 /**
@@ -20,7 +21,6 @@ import type { TextEnv } from "./tsmg.ts";
  * ```ts
  * import { randomAction } from "./scripted.ts";
  * import { FrozenLakeEnv } from "./frozen_lake.ts";
-import { OPTIMUM_TIE_TOLERANCE } from "./frozen_lake_optimum.ts";
  * import { Rng } from "../util/rng.ts";
  * const env = new FrozenLakeEnv();
  * env.reset(0);
@@ -42,7 +42,6 @@ export function randomAction(env: TextEnv, rng: Rng): number {
  * ```ts
  * import { oracleAction } from "./scripted.ts";
  * import { FrozenLakeEnv } from "./frozen_lake.ts";
-import { OPTIMUM_TIE_TOLERANCE } from "./frozen_lake_optimum.ts";
  * const env = new FrozenLakeEnv({ mapName: "4x4", slippery: false, maxSteps: 6 });
  * env.reset(0);
  * console.log(oracleAction(env)); // 1 (down)
@@ -71,7 +70,6 @@ export function oracleAction(env: TextEnv): number {
  * ```ts
  * import { hurriedOracleAction } from "./scripted.ts";
  * import { FrozenLakeEnv } from "./frozen_lake.ts";
-import { OPTIMUM_TIE_TOLERANCE } from "./frozen_lake_optimum.ts";
  * const env = new FrozenLakeEnv({ desc: ["SF", "FG"], slippery: false, maxSteps: 8 });
  * env.reset(0);
  * console.log(hurriedOracleAction(env)); // 1 (down: a shortest path; the plain optimum says left)
@@ -89,4 +87,61 @@ export function hurriedOracleAction(env: TextEnv): number {
     if (opt.value(env.state, k) >= best - OPTIMUM_TIE_TOLERANCE) return opt.action(env.state, k);
   }
   return opt.action(env.state, left);
+}
+
+/**
+ * A greedy Snake move for agent 0: among the moves that do not hit a wall or a cell occupied now
+ * (any snake's body, tails included — the game's own rule), the one that brings the head closest
+ * (Manhattan distance) to the nearest apple; lowest action index among ties; the default action
+ * when every move is deadly or the episode is over. A one-step look-ahead, not an optimum: it can
+ * walk into dead ends or head-on collisions with the opponent.
+ *
+ * @param env a started Snake environment.
+ * @returns the action index (0 up, 1 down, 2 left, 3 right).
+ * @example
+ * ```ts
+ * import { greedySnakeAction } from "./scripted.ts";
+ * import { SnakeEnv } from "./snake.ts";
+ * const env = new SnakeEnv();
+ * env.reset(0);
+ * const a = greedySnakeAction(env); // a move that does not die at once
+ * ```
+ */
+export function greedySnakeAction(env: TextEnv): number {
+  if (!(env instanceof SnakeEnv)) {
+    throw new Error(`greedySnakeAction: needs a SnakeEnv, got ${env?.name ?? String(env)}`);
+  }
+  if (env.done) return env.defaultAction;
+  const state = env.getState();
+  const me = state.snakes[0];
+  if (!me.alive || me.cells.length === 0) return env.defaultAction;
+  const occupied = new Set<number>();
+  for (const s of state.snakes) for (const [x, y] of s.cells) occupied.add(y * state.width + x);
+  const [hx, hy] = me.cells[0];
+  let best = env.defaultAction, bestDistance = Infinity;
+  for (let a = 0; a < SNAKE_MOVES.length; a++) {
+    const x = hx + SNAKE_MOVES[a][0], y = hy + SNAKE_MOVES[a][1];
+    if (x < 0 || y < 0 || x >= state.width || y >= state.height) continue;
+    if (occupied.has(y * state.width + x)) continue;
+    let d = state.apples.length === 0 ? 0 : Infinity;
+    for (const [ax, ay] of state.apples) d = Math.min(d, Math.abs(ax - x) + Math.abs(ay - y));
+    if (d < bestDistance) [best, bestDistance] = [a, d];
+  }
+  return best;
+}
+
+/** Head displacement (dx, dy) of each Snake action, in action order: up, down, left, right (y grows upwards). */
+const SNAKE_MOVES: readonly (readonly [number, number])[] = [[0, 1], [0, -1], [-1, 0], [1, 0]];
+
+/**
+ * The scripted "planner" move of any supported environment, used to mix hints into pre-training
+ * transcripts: {@link hurriedOracleAction} on Frozen Lake, {@link greedySnakeAction} on Snake.
+ *
+ * @param env a started environment.
+ * @returns the action index, or null when no planner exists for this environment.
+ */
+export function plannerAction(env: TextEnv): number | null {
+  if (env instanceof FrozenLakeEnv) return hurriedOracleAction(env);
+  if (env instanceof SnakeEnv) return greedySnakeAction(env);
+  return null;
 }

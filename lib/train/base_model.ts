@@ -26,7 +26,7 @@ export interface BaseModelOptions {
   renderStyle: RenderStyle;
   /** Transcript episodes. */
   episodes: number;
-  /** Probability that a transcript move is the oracle's instead of a random one. */
+  /** Probability that a transcript move is the scripted planner's instead of a random one. */
   oracleFraction: number;
   /** Model shape. */
   hidden: number;

@@ -17,7 +17,7 @@ export const baseModelSchema = c.object({
     default: 0,
     min: 0,
     max: 1,
-    doc: "probability a transcript move is the shortest-path planner's (0 = uniformly random play)",
+    doc: "probability a transcript move is the scripted planner's (0 = uniformly random play)",
   }),
   hidden: c.int({ default: 128, min: 8, doc: "hidden size" }),
   layers: c.int({ default: 4, min: 1, doc: "decoder layers" }),

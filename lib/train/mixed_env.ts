@@ -47,7 +47,7 @@ export function pickScenario(initialStateSeed: number, names: readonly string[])
 }
 
 /**
- * The name a mixed environment reports (and the trainer logs in the `scenario` column).
+ * The name a mixed environment reports (the trainer logs each group's own scenario instead).
  *
  * @param names the mixture's scenario names.
  * @returns `names[0]` for a single scenario, else `mix(A+B+…)`.

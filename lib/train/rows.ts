@@ -13,26 +13,28 @@ import type { UpdateOutcome } from "./update.ts";
  *
  * @param episodes the iteration's pool.
  * @param outcome its update (advantages and draws, pool order).
- * @param scenario the training scenario's name.
+ * @param scenario the training scenario's name, or a function giving it from a group's
+ *   initial-state seed (mixed training: the scenario each group actually played).
  * @param actionNames the environment's action names (to log actions by name).
  * @returns rows for the `steps` and `episodes` tables.
  */
 export function episodeRows(
   episodes: readonly Episode[],
   outcome: Pick<UpdateOutcome, "advantages" | "timesDrawn">,
-  scenario: string,
+  scenario: string | ((initialStateSeed: number) => string),
   actionNames: readonly string[],
 ): { steps: StepRow[]; episodes: EpisodeRow[] } {
   const steps: StepRow[] = [];
   const eps: EpisodeRow[] = episodes.map((e, k) => {
     const advantage = outcome.advantages[k], times_drawn = outcome.timesDrawn[k];
+    const played = typeof scenario === "string" ? scenario : scenario(e.initialStateSeed);
     for (const s of e.steps) {
       steps.push({
         iteration: e.iteration,
         group: e.group,
         episode: e.index,
         t: s.t,
-        scenario,
+        scenario: played,
         seed: e.initialStateSeed,
         prompt_tokens: s.promptIds.length,
         completion_tokens: s.completionIds.length,

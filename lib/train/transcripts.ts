@@ -5,10 +5,21 @@
  *
  * @module
  */
-import { hurriedOracleAction, randomAction } from "../env/scripted.ts";
+import { plannerAction, randomAction } from "../env/scripted.ts";
 import type { TextEnv } from "../env/tsmg.ts";
 import { deriveSeed, Rng } from "../util/rng.ts";
+import { MixedScenarioEnv } from "./mixed_env.ts";
 import { trainingStateSeed } from "./seeds.ts";
+
+/**
+ * The planner's move for `env`, looking through a {@link MixedScenarioEnv} to the current
+ * scenario (and mapping the move back to the mixture's action indices); null without a planner.
+ */
+function hintOf(env: TextEnv): number | null {
+  if (!(env instanceof MixedScenarioEnv)) return plannerAction(env);
+  const sub = env.current, a = plannerAction(sub);
+  return a === null ? null : env.actionNames.indexOf(sub.actionNames[a]);
+}
 
 /** One decision of a transcript. */
 export interface TranscriptExample {
@@ -27,8 +38,10 @@ export interface TranscriptOptions {
   /** Seed of maps, dynamics and the random moves. */
   seed: number;
   /**
-   * Probability that a move comes from the Frozen Lake oracle ({@link hurriedOracleAction})
-   * instead of uniform random play (0 = pure random play; needs a Frozen Lake env when > 0).
+   * Probability that a move comes from the environment's scripted planner (`plannerAction`: the
+   * hurried Frozen Lake oracle, the greedy Snake move; through a {@link MixedScenarioEnv} the
+   * current scenario's) instead of uniform random play (0 = pure random play). Environments
+   * without a planner always play randomly.
    */
   oracleFraction?: number;
 }
@@ -63,7 +76,7 @@ export function renderTranscripts(
     while (!env.done) {
       const { system, user } = env.observe();
       const useOracle = oracleFraction > 0 && rng.float() < oracleFraction;
-      const action = useOracle ? hurriedOracleAction(env) : randomAction(env, rng);
+      const action = (useOracle ? hintOf(env) : null) ?? randomAction(env, rng);
       out.push({ system, user, answer: env.formatAction(action) });
       env.step([action]);
     }

@@ -5,7 +5,9 @@ import { domainTokenizerFiles } from "../../lib/model/domain_tokenizer.ts";
 import { writeTokenizerFiles } from "../../lib/model/byte_tokenizer.ts";
 import { Tokenizer } from "../../lib/model/tokenizer.ts";
 import { renderTranscripts } from "../../lib/train/transcripts.ts";
-import { hurriedOracleAction } from "../../lib/env/scripted.ts";
+import { hurriedOracleAction, plannerAction } from "../../lib/env/scripted.ts";
+import { MixedScenarioEnv } from "../../lib/train/mixed_env.ts";
+import { deriveSeed } from "../../lib/util/rng.ts";
 import { TRAINING_SEED_BASE, trainingStateSeed } from "../../lib/train/seeds.ts";
 
 const lake = () =>
@@ -112,4 +114,27 @@ Deno.test("domainTokenizerFiles() makes answers 3 tokens and round-trips any tex
     assert.equal(tok.decode(tok.encode(s)), s);
   }
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("renderTranscripts() asks the current scenario's planner through a MixedScenarioEnv", () => {
+  const scenarios = ["FrozenLake-NoSlip", "Snake-8"];
+  const make = () => new MixedScenarioEnv(scenarios, { renderStyle: "compact" });
+  const hinted = renderTranscripts(make, { episodes: 30, seed: 2, oracleFraction: 1 });
+  const env = make();
+  let i = 0, lakes = 0, snakes = 0;
+  for (let e = 0; e < 30; e++) {
+    env.reset(trainingStateSeed(2, e), deriveSeed(2, e, 1));
+    while (!env.done) {
+      assert.equal(hinted[i].user, env.observe().user);
+      const sub = env.current, a = plannerAction(sub)!;
+      const unified = env.actionNames.indexOf(sub.actionNames[a]);
+      assert.equal(hinted[i].answer, env.formatAction(unified));
+      if (env.currentScenario.startsWith("Snake")) snakes++;
+      else lakes++;
+      env.step([unified]);
+      i++;
+    }
+  }
+  assert.equal(i, hinted.length);
+  assert.ok(lakes > 0 && snakes > 0, `both games played (${lakes} lake, ${snakes} snake moves)`);
 });
