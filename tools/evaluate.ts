@@ -26,39 +26,9 @@
 import { parseArgs } from "node:util";
 import { getScenario, type Scenario } from "../lib/env/scenarios.ts";
 import { checkRenderStyle, type RenderStyle } from "../lib/env/tsmg.ts";
-import {
-  col,
-  createRunDir,
-  defineTable,
-  EVAL,
-  TableWriter,
-  writeJsonAtomic,
-} from "../lib/log/mod.ts";
+import { createRunDir, EVAL, EVAL_USAGE, TableWriter, writeJsonAtomic } from "../lib/log/mod.ts";
 import type { Policy } from "../lib/policy/types.ts";
 import { evaluateScenario } from "../lib/rollout/evaluate.ts";
-
-/** One row per evaluated scenario: what the policy consumed. */
-export const EVAL_USAGE = defineTable(
-  "eval_usage",
-  "One row per scenario of a command-line evaluation: the policy's token usage and time.",
-  {
-    iteration: col.int32("The `iteration` recorded in the scenario's eval rows.", {
-      unit: "iteration",
-    }),
-    scenario: col.utf8("Name of the evaluation scenario."),
-    policy: col.utf8("Name of the evaluated policy."),
-    episodes: col.int32("Episodes played.", { unit: "episodes" }),
-    policy_calls: col.int32("Batched policy calls (one per time step).", { unit: "calls" }),
-    prompt_tokens: col.float64("Prompt tokens the policy reported (0 for scripted policies).", {
-      unit: "tokens",
-    }),
-    completion_tokens: col.float64("Tokens the policy generated, as it reported them.", {
-      unit: "tokens",
-    }),
-    policy_s: col.float64("Seconds spent waiting for the policy.", { unit: "s" }),
-    wall_s: col.float64("Wall-clock seconds of the scenario.", { unit: "s" }),
-  },
-);
 
 /** Settings of {@link evaluateToRunDir}. */
 export interface EvaluateRunOptions {

@@ -6,7 +6,7 @@
  */
 
 import type { TableSchema } from "./columns.ts";
-import { RUN_TABLES } from "./schemas.ts";
+import { EVAL_USAGE, RUN_TABLES } from "./schemas.ts";
 
 /**
  * One Markdown section per table: a heading, the row definition, and a column | type | unit |
@@ -32,9 +32,12 @@ export function tableSchemaMarkdown(schema: TableSchema): string {
   return lines.join("\n") + "\n";
 }
 
-/** The reference for the four run tables, as embedded in `docs/logs.md`. */
+/**
+ * The reference for the four run tables and the evaluation-usage table, as embedded in
+ * `docs/logs.md`.
+ */
 export function runTablesMarkdown(): string {
-  return Object.values(RUN_TABLES).map(tableSchemaMarkdown).join("\n");
+  return [...Object.values(RUN_TABLES), EVAL_USAGE].map(tableSchemaMarkdown).join("\n");
 }
 
 if (import.meta.main) console.log(runTablesMarkdown());

@@ -41,7 +41,9 @@ export const STEPS = defineTable("steps", "One row per environment step of a tra
   group: _group,
   episode: _episode,
   t: col.int32("Step index within the episode, from 0.", { unit: "step" }),
-  scenario: col.utf8("Name of the environment scenario the episode ran in."),
+  scenario: col.utf8(
+    "Name of the scenario the episode ran in (mixed training: the scenario its group played).",
+  ),
   seed: _seed,
   prompt_tokens: col.int32(
     "Tokens in the prompt the policy saw at this step (chat template included).",
@@ -178,6 +180,30 @@ export const EVAL = defineTable("eval", "One row per evaluation episode.", {
   ),
 });
 
+/** One row per scenario of a command-line evaluation (`tools/evaluate.ts`, baselines): what the
+ * policy consumed. */
+export const EVAL_USAGE = defineTable(
+  "eval_usage",
+  "One row per scenario of a command-line evaluation: the policy's token usage and time.",
+  {
+    iteration: col.int32("The `iteration` recorded in the scenario's eval rows.", {
+      unit: "iteration",
+    }),
+    scenario: col.utf8("Name of the evaluation scenario."),
+    policy: col.utf8("Name of the evaluated policy."),
+    episodes: col.int32("Episodes played.", { unit: "episodes" }),
+    policy_calls: col.int32("Batched policy calls (one per time step).", { unit: "calls" }),
+    prompt_tokens: col.float64("Prompt tokens the policy reported (0 for scripted policies).", {
+      unit: "tokens",
+    }),
+    completion_tokens: col.float64("Tokens the policy generated, as it reported them.", {
+      unit: "tokens",
+    }),
+    policy_s: col.float64("Seconds spent waiting for the policy.", { unit: "s" }),
+    wall_s: col.float64("Wall-clock seconds of the scenario.", { unit: "s" }),
+  },
+);
+
 /** The four run tables, by name. */
 export const RUN_TABLES = {
   steps: STEPS,
@@ -194,3 +220,5 @@ export type EpisodeRow = RowOf<typeof EPISODES>;
 export type UpdateRow = RowOf<typeof UPDATES>;
 /** Row of the `eval` table. */
 export type EvalRow = RowOf<typeof EVAL>;
+/** Row of the `eval_usage` table. */
+export type EvalUsageRow = RowOf<typeof EVAL_USAGE>;
