@@ -8,7 +8,16 @@
  *
  * Usage: `deno task bench:model -- --vocab 512 --hidden 256 --layers 4 --heads 4 --kv-heads 2
  *   --intermediate 512 --batch 8 --seq 128 [--backend fast] [--steps 5] [--torch] [--train 0]`
- * (`--train 0`: inference only, for models too large to train in memory).
+ * (`--train 0`: inference only, for models too large to train in memory; `--quick-init 1`: fill
+ * the random weights with a fast xorshift uniform of the same std instead of the seeded normal
+ * generator, which takes minutes at billions of parameters; throughput does not depend on the
+ * values).
+ *
+ * Results are read back with the asynchronous `Tensor.data()`: tfjs's WebGPU backend cannot read
+ * synchronously under Deno (its `dataSync` goes through a 2D canvas, which Deno lacks). Prefill
+ * reads back the argmax of the last position, as generation does, not the whole logits tensor.
+ * Progress lines (`[model_bench] N s: …`) go to stderr, so a run stopped by a time limit shows how
+ * far it got.
  *
  * @module
  */
@@ -19,7 +28,8 @@ import { adamwUpdate } from "../lib/engine/adamw.ts";
 import { backendDescription, initBackend, parseBackendName } from "../lib/engine/backend.ts";
 import { loadBlas } from "../lib/engine/blas.ts";
 import { tokenLogprobs } from "../lib/engine/ops_logprobs.ts";
-import { parseConfig } from "../lib/model/config.ts";
+import { expectedTensorShapes, type Weights } from "../lib/model/checkpoint.ts";
+import { parseConfig, type Qwen2Config } from "../lib/model/config.ts";
 import { KVCache } from "../lib/model/kv_cache.ts";
 import { randomWeights } from "../lib/model/make_model.ts";
 import { Qwen2Model } from "../lib/model/qwen2.ts";
@@ -40,6 +50,7 @@ const INT_OPTS = [
   ["prompt", 32],
   ["new", 64],
   ["train", 1],
+  ["quick-init", 0],
 ] as const;
 
 /** Parsed benchmark options. */
@@ -102,6 +113,31 @@ function sgemmPeak(): number | null {
   return 2 * n ** 3 / (best * 1e6);
 }
 
+/**
+ * Random weights for throughput runs at billions of parameters: norms 1, everything else uniform
+ * with std 0.02 from a seeded xorshift32 (fast, unlike the normal generator of randomWeights).
+ */
+function quickWeights(config: Qwen2Config, seed: number): Weights {
+  const out: Weights = new Map();
+  let x = (seed * 2654435761 + 1) >>> 0 || 1;
+  const a = 0.02 * Math.sqrt(3), scale = 2 * a / 4294967296;
+  for (const [name, shape] of expectedTensorShapes(config)) {
+    const n = shape.reduce((p, d) => p * d, 1);
+    const data = new Float32Array(n);
+    if (name.endsWith("norm.weight")) data.fill(1);
+    else {
+      for (let i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        data[i] = (x >>> 0) * scale - a;
+      }
+    }
+    out.set(name, { shape, data });
+  }
+  return out;
+}
+
 async function runTorchOnce(
   o: BenchOptions,
   threads: number,
@@ -153,7 +189,17 @@ export async function benchModel(o: BenchOptions): Promise<Record<string, unknow
     tie_word_embeddings: true,
     max_position_embeddings: Math.max(4096, o.seq + 1, o.prompt + o.new + 1),
   });
-  const model = Qwen2Model.fromWeights(config, randomWeights(config, { seed: o.seed }));
+  const t00 = performance.now();
+  // Progress on stderr (seconds since start), so a run stopped by a time limit shows how far it got.
+  const progress = (what: string) =>
+    console.error(`[model_bench] ${((performance.now() - t00) / 1000).toFixed(1)} s: ${what}`);
+  const weights = o["quick-init"] ? quickWeights(config, o.seed) : randomWeights(config, {
+    seed: o.seed,
+  });
+  progress("weights generated");
+  const model = Qwen2Model.fromWeights(config, weights);
+  weights.clear();
+  progress("model built (weights generated and uploaded)");
   const rng = new Rng(o.seed + 1);
   const ids = Array.from(
     { length: o.batch },
@@ -167,7 +213,7 @@ export async function benchModel(o: BenchOptions): Promise<Record<string, unknow
     ? []
     : vars.map((v) => [tf.variable(tf.zerosLike(v), false), tf.variable(tf.zerosLike(v), false)]);
   let step = 0;
-  const train = () => {
+  const train = async () => {
     const { value, grads } = tf.variableGrads(() => {
       const logits = model.forward(inputs);
       return tf.neg(tf.mean(tokenLogprobs(logits, targets))) as tf.Scalar;
@@ -179,45 +225,47 @@ export async function benchModel(o: BenchOptions): Promise<Record<string, unknow
         weightDecay: 0.01,
       })
     );
-    const loss = value.dataSync()[0];
+    const loss = (await value.data())[0];
     tf.dispose([value, ...Object.values(grads)]);
     if (!Number.isFinite(loss)) throw new Error(`model_bench: loss is ${loss} at step ${step}`);
   };
-  const time = (f: () => void, reps: number) => {
+  const time = async (f: () => Promise<void>, reps: number) => {
     const t0 = performance.now();
-    for (let i = 0; i < reps; i++) f();
+    for (let i = 0; i < reps; i++) await f();
     return (performance.now() - t0) / 1000 / reps;
   };
   let trainS = NaN;
   if (o.train !== 0) {
-    for (let i = 0; i < o.warmup; i++) train();
-    trainS = time(train, o.steps);
+    for (let i = 0; i < o.warmup; i++) await train();
+    trainS = await time(train, o.steps);
+    progress("train measured");
   }
-  const prefill = () => {
-    const l = model.forward(inputs);
-    l.dataSync();
-    l.dispose();
+  // Argmax of the last position, read back (what generation needs from a forward pass).
+  const pick = async (logits: tf.Tensor3D) => {
+    const t = logits.shape[1];
+    const next = tf.tidy(() => tf.argMax(logits.slice([0, t - 1, 0], [-1, 1, -1]), -1));
+    const out = Array.from(await next.data(), (x) => [x]);
+    tf.dispose([logits, next]);
+    return out;
   };
-  prefill();
-  const prefillS = time(prefill, o.steps);
-  const decode = () => {
+  const prefill = async () => {
+    await pick(model.forward(inputs));
+  };
+  await prefill();
+  const prefillS = await time(prefill, o.steps);
+  progress("prefill measured");
+  const decode = async () => {
     const cache = new KVCache(o.layers);
-    const pick = (logits: tf.Tensor3D) => {
-      const t = logits.shape[1];
-      const next = tf.tidy(() => tf.argMax(logits.slice([0, t - 1, 0], [-1, 1, -1]), -1));
-      const out = Array.from(next.dataSync(), (x) => [x]);
-      tf.dispose([logits, next]);
-      return out;
-    };
-    let next = pick(model.forward(ids.map((r) => r.slice(0, o.prompt)), { cache }));
+    let next = await pick(model.forward(ids.map((r) => r.slice(0, o.prompt)), { cache }));
     const t0 = performance.now();
-    for (let i = 0; i < o.new; i++) next = pick(model.forward(next, { cache }));
+    for (let i = 0; i < o.new; i++) next = await pick(model.forward(next, { cache }));
     const s = (performance.now() - t0) / 1000;
     cache.dispose();
     return s;
   };
-  decode();
-  const decodeS = Math.min(decode(), decode());
+  await decode();
+  progress("decode warmed up");
+  const decodeS = Math.min(await decode(), await decode());
   const n = o.batch * o.seq;
   const trainFlops = 3 * forwardFlops(o, n, o.seq);
   const gflops = o.train === 0 ? null : trainFlops / trainS / 1e9;

@@ -5,6 +5,12 @@ decode = 64 new tokens after a 32-token prompt with a KV cache), one JSON line o
 Run with the system interpreter (Debian python3-torch + libopenblas0-pthread):
   /usr/bin/python3 bench/torch_bench.py --vocab 512 --hidden 256 --layers 4 --heads 4 \
       --kv-heads 2 --intermediate 512 --batch 8 --seq 128
+
+`--device cuda` runs it on the GPU (any recent PyTorch with CUDA): float32 throughout, TF32 left
+at PyTorch's default (off for matmul; the JSON records the setting), eager mode (no
+torch.compile, no fused attention), `torch.cuda.synchronize()` inside every timed region. Decode
+keeps the picked tokens on the GPU (no per-token read-back, unlike model_bench.ts, whose forward
+takes token ids from the host). `--quick-init` is accepted for model_bench.ts's sake and ignored.
 """
 import argparse
 import json
@@ -63,7 +69,7 @@ class Layer(torch.nn.Module):
         vv = v.repeat_interleave(rep, dim=1)
         s = kk.shape[2]
         att = (q @ kk.transpose(-1, -2)) / math.sqrt(self.d)
-        mask = torch.ones(t, s, dtype=torch.bool).tril(diagonal=s - t)
+        mask = torch.ones(t, s, dtype=torch.bool, device=x.device).tril(diagonal=s - t)
         att = att.masked_fill(~mask, float("-inf")).softmax(-1)
         o = (att @ vv).transpose(1, 2).reshape(b, t, self.nh * self.d)
         x = x + self.o(o)
@@ -86,7 +92,7 @@ class Model(torch.nn.Module):
 
     def forward(self, ids, caches=None, start=0):
         t = ids.shape[1]
-        pos = torch.arange(start, start + t).float()
+        pos = torch.arange(start, start + t, device=self.inv.device).float()
         f = torch.outer(pos, self.inv)
         emb = torch.cat([f, f], -1)
         cos, sin = emb.cos(), emb.sin()
@@ -96,10 +102,17 @@ class Model(torch.nn.Module):
         return self.norm(x) @ self.embed.weight.t()  # tied LM head
 
 
-def timed(fn, reps):
+def sync(dev):
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+
+
+def timed(fn, reps, dev):
+    sync(dev)
     t0 = time.perf_counter()
     for _ in range(reps):
         fn()
+    sync(dev)
     return (time.perf_counter() - t0) / reps
 
 
@@ -108,14 +121,20 @@ def main():
     for k, v in [("vocab", 512), ("hidden", 256), ("layers", 4), ("heads", 4), ("kv-heads", 2),
                  ("intermediate", 512), ("batch", 8), ("seq", 128), ("steps", 5), ("warmup", 2),
                  ("seed", 0), ("threads", os.cpu_count() or 1), ("prompt", 32), ("new", 64),
-                 ("train", 1)]:
+                 ("train", 1), ("quick-init", 0)]:
         p.add_argument("--" + k, type=int, default=v)
+    p.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]")
     a = p.parse_args()
+    dev = torch.device(a.device)
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
-    m = Model(a)
+    if dev.type != "cpu" and hasattr(torch.device, "__enter__"):
+        with dev:  # parameters are created and initialised on the device
+            m = Model(a)
+    else:
+        m = Model(a).to(dev)
     opt = torch.optim.AdamW(m.parameters(), lr=1e-3, weight_decay=0.01)
-    ids = torch.randint(0, a.vocab, (a.batch, a.seq + 1))
+    ids = torch.randint(0, a.vocab, (a.batch, a.seq + 1)).to(dev)
     x, y = ids[:, :-1], ids[:, 1:]
 
     def train():
@@ -130,35 +149,45 @@ def main():
     if a.train:
         for _ in range(a.warmup):
             train()
-        train_s = timed(train, a.steps)
+        train_s = timed(train, a.steps, dev)
 
     def prefill():
         with torch.no_grad():
             m(x)
 
     prefill()
-    prefill_s = timed(prefill, a.steps)
+    sync(dev)
+    prefill_s = timed(prefill, a.steps, dev)
 
     def decode():
         with torch.no_grad():
             caches = [[None, None] for _ in range(a.layers)]
             prompt = ids[:, : a.prompt]
             nxt = m(prompt, caches, 0)[:, -1].argmax(-1, keepdim=True)
+            sync(dev)
             t0 = time.perf_counter()
             for i in range(a.new):
                 nxt = m(nxt, caches, a.prompt + i)[:, -1].argmax(-1, keepdim=True)
+            sync(dev)
             return time.perf_counter() - t0
 
     decode()
     decode_s = min(decode() for _ in range(2))
     n = a.batch * a.seq
-    print(json.dumps({
+    rec = {
         "params": sum(p.numel() for p in m.parameters()),
         "train_tokens_per_s": n / train_s if train_s else None,
         "prefill_tokens_per_s": n / prefill_s,
         "decode_tokens_per_s": a.batch * a.new / decode_s,
         "backend": f"torch-{torch.__version__}-threads{torch.get_num_threads()}",
-    }))
+    }
+    if dev.type == "cuda":
+        rec["backend"] = f"torch-{torch.__version__}-cuda-{torch.cuda.get_device_name(dev)}"
+        rec["dtype"] = "float32"
+        rec["matmul_allow_tf32"] = torch.backends.cuda.matmul.allow_tf32
+        rec["float32_matmul_precision"] = torch.get_float32_matmul_precision()
+        rec["max_memory_allocated_gib"] = torch.cuda.max_memory_allocated(dev) / 2**30
+    print(json.dumps(rec))
 
 
 if __name__ == "__main__":
