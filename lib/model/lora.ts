@@ -170,7 +170,7 @@ export async function saveLora(
       const t = tf.transpose(v);
       tensors.set(`${_PREFIX}${path}.${k}.weight`, {
         shape: [...t.shape],
-        data: new Float32Array(t.dataSync() as Float32Array),
+        data: new Float32Array(await t.data() as Float32Array),
       });
       t.dispose();
     }

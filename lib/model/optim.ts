@@ -145,13 +145,11 @@ export class AdamW {
     this.apply(grads);
   }
 
-  /** @returns a copy of the state (moments downloaded to the CPU). */
-  getState(): AdamWState {
-    return {
-      step: this.iterations,
-      m: this.#m.map((x) => new Float32Array(x.dataSync() as Float32Array)),
-      v: this.#v.map((x) => new Float32Array(x.dataSync() as Float32Array)),
-    };
+  /** @returns a copy of the state (moments read back to the CPU, asynchronously). */
+  async getState(): Promise<AdamWState> {
+    const read = (xs: tf.Variable[]) =>
+      Promise.all(xs.map(async (x) => new Float32Array(await x.data() as Float32Array)));
+    return { step: this.iterations, m: await read(this.#m), v: await read(this.#v) };
   }
 
   /**
@@ -200,20 +198,22 @@ export class AdamW {
  * import * as tf from "@tensorflow/tfjs-core";
  * import { clipByGlobalNorm } from "./optim.ts";
  * await tf.setBackend("cpu");
- * const { grads, norm } = clipByGlobalNorm([tf.tensor1d([3, 4])], 1);
+ * const { grads, norm } = await clipByGlobalNorm([tf.tensor1d([3, 4])], 1);
  * console.log(norm, grads[0].dataSync()[0].toFixed(3)); // 5 "0.600"
  * ```
  */
-export function clipByGlobalNorm<G extends tf.Tensor[] | tf.NamedTensorMap>(
+export async function clipByGlobalNorm<G extends tf.Tensor[] | tf.NamedTensorMap>(
   grads: G,
   maxNorm: number,
-): { grads: G; norm: number } {
+): Promise<{ grads: G; norm: number }> {
   if (!(maxNorm > 0)) throw new Error(`clipByGlobalNorm: maxNorm must be > 0, got ${maxNorm}`);
   const list = Array.isArray(grads) ? grads : Object.values(grads);
-  const norm = list.length === 0 ? 0 : tf.tidy(() => {
-    const sq = tf.addN(list.map((g) => tf.sum(tf.square(g))));
-    return tf.sqrt(sq).dataSync()[0];
-  });
+  let norm = 0;
+  if (list.length > 0) {
+    const t = tf.tidy(() => tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g))))));
+    norm = (await t.data())[0];
+    t.dispose();
+  }
   const scale = Math.min(1, maxNorm / (norm + 1e-6));
   const f = (g: tf.Tensor) => tf.mul(g, scale);
   const out = Array.isArray(grads)

@@ -175,15 +175,17 @@ export class Qwen2Model {
    * The base weights in HF layout (`[out, in]`), f32, by HF name — ready for `saveCheckpoint`.
    * Adapters are not included (merge them first, or save them with `saveLora`).
    *
+   * Reads asynchronously, so it works on backends without synchronous reads (WebGPU).
+   *
    * @returns a new map of copies.
    */
-  toWeights(): Weights {
+  async toWeights(): Promise<Weights> {
     const out: Weights = new Map();
     const shapes = expectedTensorShapes(this.config);
     for (const [name, shape] of shapes) {
       const v = this.params.get(name)!;
       const t = _needsT(name, this.config) ? tf.transpose(v) : v;
-      out.set(name, { shape: [...shape], data: new Float32Array(t.dataSync() as Float32Array) });
+      out.set(name, { shape: [...shape], data: new Float32Array(await t.data() as Float32Array) });
       if (t !== v) t.dispose();
     }
     return out;

@@ -61,6 +61,12 @@ export interface PpoClipLossInput {
   normalizer?: number;
   /** Compute `stats` (one small device read); default true. */
   computeStats?: boolean;
+  /**
+   * Leave the statistics on the device: `stats` stays zero until {@link PpoClipLossResult.readStats}
+   * reads them asynchronously (backends without synchronous reads, e.g. WebGPU under Deno).
+   * Default false (`stats` is filled during the forward pass).
+   */
+  deferStats?: boolean;
 }
 
 /**
@@ -86,8 +92,10 @@ export interface PpoClipStats {
 export interface PpoClipLossResult {
   /** The scalar loss to minimise. */
   loss: tf.Scalar;
-  /** Statistics (zeros/null when `computeStats` is false). */
+  /** Statistics (zeros/null when `computeStats` is false or until `readStats` with `deferStats`). */
   stats: PpoClipStats;
+  /** Fill `stats` (reading deferred statistics from the device once) and return it. */
+  readStats(): Promise<PpoClipStats>;
 }
 
 /**
@@ -115,6 +123,8 @@ export function ppoClipLoss(input: PpoClipLossInput): PpoClipLossResult {
   const entropyCoef = input.entropyCoef ?? 0;
   const aggregation = input.aggregation ?? "token-mean";
   const computeStats = input.computeStats ?? true;
+  const deferStats = input.deferStats ?? false;
+  let deferred: tf.Tensor | null = null;
   _checkInput(input, clipEps, clipEpsHigh, klBeta, entropyCoef, aggregation);
   const stats: PpoClipStats = {
     pgLoss: 0,
@@ -123,6 +133,24 @@ export function ppoClipLoss(input: PpoClipLossInput): PpoClipLossResult {
     refKl: null,
     entropy: null,
     tokens: 0,
+  };
+  let hasRef = false, hasEnt = false;
+  const fill = (values: ArrayLike<number>) => {
+    stats.pgLoss = values[0];
+    stats.clipFrac = values[1];
+    stats.approxKl = values[2];
+    stats.refKl = hasRef ? values[3] : null;
+    stats.entropy = hasEnt ? values[4] : null;
+    stats.tokens = values[5];
+  };
+  const readStats = async (): Promise<PpoClipStats> => {
+    if (deferred !== null) {
+      const t: tf.Tensor = deferred;
+      deferred = null;
+      fill(await t.data());
+      t.dispose();
+    }
+    return stats;
   };
   const forward = (lp: tf.Tensor, ent: tf.Tensor | null, save: tf.GradSaveFunc) => {
     const mask = input.mask;
@@ -172,20 +200,18 @@ export function ppoClipLoss(input: PpoClipLossInput): PpoClipLossResult {
     if (computeStats) {
       const den = tf.maximum(tokens, 1e-20);
       const mean = (x: tf.Tensor) => tf.div(tf.sum(tf.mul(wm, x)), den);
-      const values = tf.stack([
+      const packed = tf.stack([
         mean(pg),
         mean(tf.cast(tf.greater(pg2, pg1), "float32")),
         mean(tf.sub(tf.sub(ratio, 1), logRatio)),
         refKl ? mean(refKl) : tf.scalar(0),
         ent ? mean(ent) : tf.scalar(0),
         tokens,
-      ]).dataSync();
-      stats.pgLoss = values[0];
-      stats.clipFrac = values[1];
-      stats.approxKl = values[2];
-      stats.refKl = refKl ? values[3] : null;
-      stats.entropy = ent ? values[4] : null;
-      stats.tokens = values[5];
+      ]);
+      hasRef = refKl !== null;
+      hasEnt = ent !== null;
+      if (deferStats) deferred = tf.keep(packed);
+      else fill(packed.dataSync());
     }
     // saved: ∂loss/∂logprobs (and ∂loss/∂entropy), scaled by dy in the backward pass
     save(ent ? [tf.mul(a, gLp), tf.mul(a, -entropyCoef)] : [tf.mul(a, gLp)]);
@@ -202,7 +228,7 @@ export function ppoClipLoss(input: PpoClipLossInput): PpoClipLossResult {
     : tf.customGrad((lp, save) => forward(lp as tf.Tensor, null, save as tf.GradSaveFunc))(
       input.logprobs,
     );
-  return { loss, stats };
+  return { loss, stats, readStats };
 }
 
 /**

@@ -80,14 +80,14 @@ export async function buildBaseModel(
   const tokenizer = await Tokenizer.load(dir);
   const model = await Qwen2Model.load(dir);
   try {
-    const finalLoss = pretrainOnTranscripts(model, tokenizeExamples(tokenizer, examples), {
+    const finalLoss = await pretrainOnTranscripts(model, tokenizeExamples(tokenizer, examples), {
       steps: opts.steps,
       batchSize: opts.batchSize,
       lr: opts.lr,
       seed: opts.seed,
       onStep: opts.onStep,
     });
-    await saveCheckpoint(dir, model.config, model.toWeights(), { tokenizerFrom: dir });
+    await saveCheckpoint(dir, model.config, await model.toWeights(), { tokenizerFrom: dir });
     return {
       parameters: model.numParameters(),
       examples: examples.length,

@@ -68,9 +68,11 @@ export async function saveTrainingCheckpoint(
   if (state.lora) {
     await saveLora(model, join(tmp, "adapter"), { baseModel: state.baseModel });
   } else {
-    await saveCheckpoint(tmp, model.config, model.toWeights(), { tokenizerFrom: tokenizerDir });
+    await saveCheckpoint(tmp, model.config, await model.toWeights(), {
+      tokenizerFrom: tokenizerDir,
+    });
   }
-  const opt = optimizer.getState();
+  const opt = await optimizer.getState();
   const moments = new Map<string, { shape: number[]; data: Float32Array }>();
   opt.m.forEach((m, i) => moments.set(`m.${i}`, { shape: [m.length], data: m }));
   opt.v.forEach((v, i) => moments.set(`v.${i}`, { shape: [v.length], data: v }));

@@ -70,11 +70,11 @@ export function tokenizeExamples(
  * @param opts steps, batch size, learning rate and seed.
  * @returns the mean loss of the last 10% of steps.
  */
-export function pretrainOnTranscripts(
+export async function pretrainOnTranscripts(
   model: Qwen2Model,
   examples: readonly TokenizedExample[],
   opts: PretrainOptions,
-): number {
+): Promise<number> {
   if (examples.length === 0) throw new Error("pretrainOnTranscripts: no examples");
   const vars = model.trainableVariables();
   const optimizer = new AdamW(vars, { lr: opts.lr, weightDecay: 0 });
@@ -92,9 +92,9 @@ export function pretrainOnTranscripts(
         const s = sequenceLogprobs(model, batch.map((b) => b.prompt), batch.map((b) => b.answer));
         return tf.neg(tf.div(tf.sum(tf.mul(s.logprobs, s.mask)), tf.sum(s.mask))) as tf.Scalar;
       }, vars);
-      const loss = value.dataSync()[0];
+      const loss = (await value.data())[0];
       value.dispose();
-      const { grads: clipped } = clipByGlobalNorm(grads, 1);
+      const { grads: clipped } = await clipByGlobalNorm(grads, 1);
       optimizer.step(vars, clipped);
       tf.dispose(Object.values(grads));
       tf.dispose(Object.values(clipped));

@@ -181,7 +181,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
         formatPenalty: cfg.env.format_penalty,
         maxNewTokens: cfg.msgrpo.max_new_tokens,
       });
-      const outcome = msgrpoUpdate({ model, optimizer, reference }, episodes, cfg, it);
+      const outcome = await msgrpoUpdate({ model, optimizer, reference }, episodes, cfg, it);
       const rows = episodeRows(episodes, outcome, envName, probe.actionNames);
       _appendIteration(
         tables,

@@ -70,12 +70,12 @@ export interface UpdateContext {
  * @param iteration the iteration number (seeds the draws).
  * @returns advantages, draws and update statistics.
  */
-export function msgrpoUpdate(
+export async function msgrpoUpdate(
   ctx: UpdateContext,
   episodes: readonly Episode[],
   cfg: TrainConfig,
   iteration: number,
-): UpdateOutcome {
+): Promise<UpdateOutcome> {
   const m = cfg.msgrpo;
   const scored = episodes.map((e) => ({
     ...e,
@@ -119,7 +119,7 @@ export function msgrpoUpdate(
       ? rows
       : new Rng(deriveSeed(cfg.seed, iteration, epoch)).shuffle([...rows]);
     for (const mini of _split(order, m.minibatches)) {
-      const r = _optimizerStep(ctx, mini, cfg);
+      const r = await _optimizerStep(ctx, mini, cfg);
       acc.loss += r.loss;
       acc.clip += r.clipFrac * r.tokens;
       acc.kl += r.approxKl * r.tokens;
@@ -166,12 +166,15 @@ interface _StepStats {
   gradNorm: number;
 }
 
-/** Accumulate gradients over micro-batches of `rows`, clip, and take one AdamW step. */
-function _optimizerStep(
+/**
+ * Accumulate gradients over micro-batches of `rows`, clip, and take one AdamW step. Values are
+ * read back asynchronously (WebGPU under Deno has no synchronous reads).
+ */
+async function _optimizerStep(
   ctx: UpdateContext,
   rows: readonly TrainingRow[],
   cfg: TrainConfig,
-): _StepStats {
+): Promise<_StepStats> {
   const m = cfg.msgrpo;
   const vars = ctx.model.trainableVariables();
   const normalizer = lossNormalizer(rows);
@@ -190,7 +193,7 @@ function _optimizerStep(
     );
     const adv = tf.tensor1d(micro.map((r) => r.advantage));
     const w = tf.tensor1d(micro.map((r) => r.weight));
-    let out: ReturnType<typeof ppoClipLoss>["stats"] | undefined;
+    let out: ReturnType<typeof ppoClipLoss> | undefined;
     const { value, grads } = tf.variableGrads(() => {
       const s = sequenceLogprobs(ctx.model, prompts, completions, { entropy: true });
       const r = ppoClipLoss({
@@ -205,11 +208,12 @@ function _optimizerStep(
         entropy: s.entropy,
         entropyCoef: m.entropy_coef,
         normalizer,
+        deferStats: true,
       });
-      out = r.stats;
+      out = r;
       return r.loss;
     }, vars);
-    stats.loss += value.dataSync()[0];
+    stats.loss += (await value.data())[0];
     value.dispose();
     for (const [name, g] of Object.entries(grads)) {
       const prev = sums.get(name);
@@ -221,7 +225,7 @@ function _optimizerStep(
     }
     tf.dispose([old, adv, w]);
     ref?.dispose();
-    const st = out!;
+    const st = await out!.readStats();
     stats.clip += st.clipFrac * st.tokens;
     stats.kl += st.approxKl * st.tokens;
     stats.ent += (st.entropy ?? 0) * st.tokens;
@@ -232,7 +236,7 @@ function _optimizerStep(
     stats.tokens += st.tokens;
   }
   const named = Object.fromEntries(sums);
-  const { grads: clipped, norm } = clipByGlobalNorm(named, cfg.optim.grad_clip);
+  const { grads: clipped, norm } = await clipByGlobalNorm(named, cfg.optim.grad_clip);
   ctx.optimizer.step(vars, clipped);
   tf.dispose(Object.values(named));
   tf.dispose(Object.values(clipped));

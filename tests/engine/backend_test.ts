@@ -64,3 +64,28 @@ Deno.test("the webgpu backend computes matMul like the cpu backend (subprocess w
   assert.equal(res.backend, "webgpu");
   assert.ok(res.maxDiff! < 1e-3, `webgpu vs cpu max diff ${res.maxDiff}`);
 });
+
+Deno.test("MS-GRPO trains with LoRA on the webgpu backend: update, statistics, checkpoint (subprocess)", async () => {
+  const script = new URL("./_webgpu_train_probe.ts", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--unstable-webgpu", script],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const text = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "";
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  const res = JSON.parse(text) as {
+    skip?: string;
+    iterations?: number;
+    updates?: { updated: boolean; loss: number | null; grad_norm: number | null }[];
+    adapterBytes?: number;
+  };
+  if (res.skip) return skip("webgpu", res.skip);
+  assert.equal(res.iterations, 2);
+  assert.equal(res.updates!.length, 2);
+  for (const u of res.updates!.filter((u) => u.updated)) {
+    assert.ok(Number.isFinite(u.loss) && Number.isFinite(u.grad_norm), JSON.stringify(u));
+  }
+  assert.ok(res.adapterBytes! > 0);
+});

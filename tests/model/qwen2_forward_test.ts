@@ -108,7 +108,7 @@ Deno.test("Qwen2Model.toWeights() round-trips fromWeights() exactly", async () =
     const cfg = tinyConfig({ tieWordEmbeddings: tie });
     const w = randomWeights(cfg, 3);
     const model = Qwen2Model.fromWeights(cfg, w);
-    const back = model.toWeights();
+    const back = await model.toWeights();
     assert.deepEqual([...back.keys()].sort(), [...w.keys()].sort());
     for (const [name, t] of w) {
       assert.deepEqual(back.get(name)!.shape, t.shape, name);

@@ -31,7 +31,7 @@ for (const backend of ["wasm", "fast"] as const) {
         () => nextTokenLoss(model, [ids, ids.slice(4)]),
         vars,
       );
-      const clipped = clipByGlobalNorm(grads, 1);
+      const clipped = await clipByGlobalNorm(grads, 1);
       opt.apply(clipped.grads);
       losses.push(value.dataSync()[0]);
       tf.dispose([value, ...Object.values(grads), ...Object.values(clipped.grads)]);

@@ -72,7 +72,7 @@ for (const cs of CASES) {
       const am = tf.argMax(logits, -1).arraySync() as number[][];
       assert.deepEqual(got.argmax, am[0]);
       // Against the independent float64 reference on the weights as loaded (BF16 rounded).
-      const ref = naiveForward(model.config, model.toWeights(), IDS);
+      const ref = naiveForward(model.config, await model.toWeights(), IDS);
       ref.forEach((row, t) => {
         const m = Math.max(...row);
         const z = Math.log(row.reduce((a, v) => a + Math.exp(v - m), 0)) + m;

@@ -41,9 +41,9 @@ Deno.test("saveTrainingCheckpoint() round-trips weights and optimizer state and 
   assert.equal(dir, join(run, "checkpoint"));
   const { state, optimizer } = await loadTrainingCheckpoint(dir!);
   assert.deepEqual([state.iteration, state.seed, state.optimizerStep], [7, 3, 1]);
-  assert.deepEqual(optimizer.m, opt.getState().m);
+  assert.deepEqual(optimizer.m, (await opt.getState()).m);
   const reloaded = await Qwen2Model.load(dir!);
-  const a = model.toWeights(), b = reloaded.toWeights();
+  const a = await model.toWeights(), b = await reloaded.toWeights();
   for (const [k, t] of a) assert.deepEqual(b.get(k)!.data, t.data, k);
   // A crash after renaming the old checkpoint away but before the new one moved in.
   await Deno.rename(join(run, "checkpoint"), join(run, "checkpoint.old"));
