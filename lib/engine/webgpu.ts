@@ -72,6 +72,66 @@ function useWriteBufferUploads(backend: Gpu, device: Gpu): void {
   };
 }
 
+/**
+ * Print each distinct WebGPU validation error once on stderr: an invalid pipeline makes the GPU
+ * skip a whole batch of kernels, so their outputs keep stale values — better loud than silent.
+ */
+function _reportDeviceErrors(device: Gpu): void {
+  const seen = new Set<string>();
+  device.addEventListener("uncapturederror", (e: { error?: { message?: string } }) => {
+    const msg = String(e.error?.message ?? e).split("\n")[0].slice(0, 300);
+    if (seen.has(msg)) return;
+    seen.add(msg);
+    console.error(`webgpu: device error (results of this batch of kernels are wrong): ${msg}`);
+  });
+}
+
+/**
+ * tfjs-backend-webgpu 4.22's `AddN` packs every input into one program, which is invalid past
+ * the device's storage-buffer limit (one binding per input plus the output): the pipeline fails
+ * and its batch of kernels is dropped. Re-register it to add at most `limit − 1` tensors per
+ * program, as tfjs's own `Concat` does.
+ */
+function _chunkedAddN(): void {
+  const original = tf.getKernel("AddN", "webgpu");
+  if (!original) return;
+  const run = original.kernelFunc;
+  tf.unregisterKernel("AddN", "webgpu");
+  tf.registerKernel({
+    ...original,
+    kernelFunc: (args) => {
+      const backend = args.backend as Gpu;
+      const inputs = args.inputs as unknown as TensorInfoLike[];
+      const max = Math.max(2, (backend.device.limits.maxStorageBuffersPerShaderStage ?? 8) - 1);
+      let items = [...inputs];
+      const made: TensorInfoLike[] = [];
+      while (items.length > max) {
+        const next: TensorInfoLike[] = [];
+        for (let i = 0; i < items.length; i += max) {
+          const part = items.slice(i, i + max);
+          if (part.length === 1) next.push(part[0]);
+          else {
+            const sum = run({ ...args, inputs: part as never }) as TensorInfoLike;
+            made.push(sum);
+            next.push(sum);
+          }
+        }
+        items = next;
+      }
+      const out = run({ ...args, inputs: items as never }) as TensorInfoLike;
+      for (const t of made) backend.disposeData(t.dataId);
+      return out as never;
+    },
+  });
+}
+
+/** The parts of a tfjs TensorInfo used here. */
+interface TensorInfoLike {
+  dataId: object;
+  shape: number[];
+  dtype: string;
+}
+
 /** Register the `webgpu` tfjs backend (idempotent); throws with the reason when unavailable. */
 export async function initWebGpu(): Promise<void> {
   if (registered) return;
@@ -92,11 +152,17 @@ export async function initWebGpu(): Promise<void> {
         maxBufferSize: l.maxBufferSize,
         maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
         maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+        // tfjs packs up to this many tensors into one program (AddN of a model's gradients
+        // takes 9+); at the default of 8 the pipeline is invalid and the whole submitted batch
+        // of kernels is silently dropped, leaving stale values in their outputs.
+        maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
       },
     });
+    _reportDeviceErrors(device);
     const backend = new mod.WebGPUBackend(device, adapter.info);
     useWriteBufferUploads(backend, device);
     return backend;
   }, 3);
+  _chunkedAddN();
   registered = true;
 }

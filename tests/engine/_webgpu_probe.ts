@@ -1,11 +1,13 @@
 /**
- * Subprocess for backend_test.ts: matMul and a gradient on WebGPU vs the cpu backend. Prints one
+ * Subprocess for backend_test.ts: matMul, a gradient, a 40-input AddN and a global gradient norm
+ * on WebGPU vs the cpu backend. Prints one
  * JSON line: `{"skip": reason}` when no adapter is available, else the max difference.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../lib/engine/backend.ts";
+import { clipByGlobalNorm } from "../../lib/model/optim.ts";
 import { webGpuUnavailableReason } from "../../lib/engine/webgpu.ts";
 import { Rng } from "../../lib/util/rng.ts";
 
@@ -20,7 +22,12 @@ if (reason !== null) {
     const a = tf.tensor(av, [24, 40]), b = tf.tensor(bv, [40, 16]);
     const y = tf.matMul(a, b);
     const g = tf.grad((x: tf.Tensor) => tf.sum(tf.square(tf.matMul(x, b))))(a);
-    return [...await y.data(), ...await g.data()];
+    // Many-input AddN (a model's gradient norm sums one term per variable): more inputs than a
+    // device's storage-buffer limit per program, then a global norm over 40 gradients.
+    const parts = Array.from({ length: 40 }, (_, i) => tf.mul(a, i + 1));
+    const sum = tf.addN(parts);
+    const { norm } = await clipByGlobalNorm(parts, 1);
+    return [...await y.data(), ...await g.data(), ...await sum.data(), norm];
   };
   await initBackend("cpu");
   const ref = await f();

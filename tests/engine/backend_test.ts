@@ -49,7 +49,7 @@ Deno.test("initBackend('tfjs-node') explains how to install it when the package 
   await initBackend("fast");
 });
 
-Deno.test("the webgpu backend computes matMul like the cpu backend (subprocess with --unstable-webgpu)", async () => {
+Deno.test("the webgpu backend computes matMul, gradients, many-input AddN and a gradient norm like the cpu backend (subprocess)", async () => {
   const script = new URL("./_webgpu_probe.ts", import.meta.url).pathname;
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--unstable-webgpu", script],
@@ -85,7 +85,7 @@ Deno.test("MS-GRPO trains with LoRA on the webgpu backend: update, statistics, c
   assert.equal(res.iterations, 2);
   assert.equal(res.updates!.length, 2);
   for (const u of res.updates!.filter((u) => u.updated)) {
-    assert.ok(Number.isFinite(u.loss) && Number.isFinite(u.grad_norm), JSON.stringify(u));
+    assert.ok(Number.isFinite(u.loss) && u.grad_norm! > 0, JSON.stringify(u));
   }
   assert.ok(res.adapterBytes! > 0);
 });
