@@ -4,7 +4,9 @@
  * new tokens after a 32-token prompt for `batch` sequences. Prints one JSON line.
  *
  * `--torch` also runs bench/torch_bench.py (same shapes) with /usr/bin/python3 in the same
- * sitting and adds its figures and the ratios.
+ * sitting and adds its figures and the ratios; PyTorch counts as its best per metric over 1 thread
+ * and all cores, each with the user's environment and with the thread settings our engine gives
+ * itself (`OPENBLAS_THREAD_TIMEOUT`, `OMP_WAIT_POLICY`).
  *
  * Usage: `deno task bench:model -- --vocab 512 --hidden 256 --layers 4 --heads 4 --kv-heads 2
  *   --intermediate 512 --batch 8 --seq 128 [--backend fast] [--steps 5] [--torch] [--train 0]`
@@ -27,6 +29,7 @@ import { fileURLToPath } from "node:url";
 import { adamwUpdate } from "../lib/engine/adamw.ts";
 import { backendDescription, initBackend, parseBackendName } from "../lib/engine/backend.ts";
 import { loadBlas } from "../lib/engine/blas.ts";
+import { engineEnv } from "../lib/engine/fast_state.ts";
 import { tokenLogprobs } from "../lib/engine/ops_logprobs.ts";
 import { expectedTensorShapes, type Weights } from "../lib/model/checkpoint.ts";
 import { parseConfig, type Qwen2Config } from "../lib/model/config.ts";
@@ -141,28 +144,48 @@ function quickWeights(config: Qwen2Config, seed: number): Weights {
 async function runTorchOnce(
   o: BenchOptions,
   threads: number,
+  engineSettings: boolean,
 ): Promise<Record<string, number | string>> {
   const script = fileURLToPath(new URL("./torch_bench.py", import.meta.url));
   const args = [script, "--threads", String(threads)];
   for (const [k] of INT_OPTS) args.push(`--${k}`, String(o[k]));
-  const r = await new Deno.Command("/usr/bin/python3", { args, stdout: "piped", stderr: "piped" })
-    .output();
+  // The child inherits our environment, including the thread settings our engine gave itself
+  // (engineEnv); run PyTorch both with the user's own environment and with those settings.
+  const env = Deno.env.toObject();
+  if (!engineSettings) { for (const name of engineEnv.keys()) delete env[name]; }
+  const r = await new Deno.Command("/usr/bin/python3", {
+    args,
+    env,
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
   if (!r.success) {
     const err = new TextDecoder().decode(r.stderr).trim().split("\n").pop();
     throw new Error(`torch_bench.py --threads ${threads} failed: ${err}`);
   }
-  return JSON.parse(new TextDecoder().decode(r.stdout).trim().split("\n").pop() ?? "{}");
+  const out = JSON.parse(new TextDecoder().decode(r.stdout).trim().split("\n").pop() ?? "{}");
+  return {
+    ...out,
+    env: engineSettings
+      ? [...engineEnv].map(([k, v]) => `${k}=${v}`).join(" ") || "default"
+      : "default",
+  };
 }
 
 /**
- * PyTorch figures for the same shapes, best of 1 thread and all cores per metric (OpenMP
- * threads suffer badly when the cores are shared), or an error record.
+ * PyTorch figures for the same shapes, best per metric of 1 thread and all cores, each with the
+ * user's environment and with our engine's thread settings (OpenMP threads suffer badly when the
+ * cores are shared), or an error record.
  */
 async function runTorch(o: BenchOptions): Promise<Record<string, unknown>> {
   try {
-    const runs = [await runTorchOnce(o, 1)];
+    const runs = [];
     const cores = navigator.hardwareConcurrency ?? 1;
-    if (cores > 1) runs.push(await runTorchOnce(o, cores));
+    for (const threads of cores > 1 ? [1, cores] : [1]) {
+      runs.push(await runTorchOnce(o, threads, false));
+      if (engineEnv.size > 0) runs.push(await runTorchOnce(o, threads, true));
+    }
     const best: Record<string, unknown> = { params: runs[0].params, runs };
     for (const k of ["train", "prefill", "decode"]) {
       best[`${k}_tokens_per_s`] = Math.max(...runs.map((r) => Number(r[`${k}_tokens_per_s`])));

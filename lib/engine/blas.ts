@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { setEngineEnvDefault } from "./fast_state.ts";
 
 /** Library names tried in order by {@link loadBlas}. */
 export const DEFAULT_BLAS_NAMES: readonly string[] = [
@@ -101,14 +102,10 @@ export function loadBlas(options: LoadBlasOptions = {}): BlasLib | null {
   const names = options.names ?? DEFAULT_BLAS_NAMES;
   const notice = options.notice ?? ((m: string) => engineNotice("blas", m));
   const errors: string[] = [];
-  try {
-    // OpenBLAS workers busy-wait for a while after each call (by default ~2^28 cycles), taking
-    // the cores the native kernels' OpenMP threads need next: on 2 cores the attention backward
-    // ran ~1.6× slower. 2^4 cycles makes them sleep at once; OpenBLAS reads this when it loads.
-    if (Deno.env.get("OPENBLAS_THREAD_TIMEOUT") === undefined) {
-      Deno.env.set("OPENBLAS_THREAD_TIMEOUT", "4");
-    }
-  } catch { /* no env permission: keep the default */ }
+  // OpenBLAS workers busy-wait for a while after each call (by default ~2^28 cycles), taking
+  // the cores the native kernels' OpenMP threads need next: on 2 cores the attention backward
+  // ran ~1.6× slower. 2^4 cycles makes them sleep at once; OpenBLAS reads this when it loads.
+  setEngineEnvDefault("OPENBLAS_THREAD_TIMEOUT", "4");
   for (const name of names) {
     try {
       const lib = Deno.dlopen(name, SYMBOLS);

@@ -6,6 +6,7 @@
  * @module
  */
 import { engineNotice } from "./blas.ts";
+import { setEngineEnvDefault } from "./fast_state.ts";
 import { defaultNativeLibPath, NATIVE_ABI_VERSION } from "./native_build.ts";
 
 const SYMBOLS = {
@@ -135,11 +136,9 @@ export function loadNative(options: LoadNativeOptions = {}): NativeLib | null {
   const path = options.path ?? defaultNativeLibPath();
   const notice = options.notice ?? ((m: string) => engineNotice("native", m));
   let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
-  try {
-    // Idle OpenMP workers must sleep, not spin: spinning steals the cores OpenBLAS and the JS
-    // thread need (measured: ~2× slower train steps on 2 cores). libgomp reads this at load.
-    if (Deno.env.get("OMP_WAIT_POLICY") === undefined) Deno.env.set("OMP_WAIT_POLICY", "PASSIVE");
-  } catch { /* no env permission: keep the default */ }
+  // Idle OpenMP workers must sleep, not spin: spinning steals the cores OpenBLAS and the JS
+  // thread need (measured: ~2× slower train steps on 2 cores). libgomp reads this at load.
+  setEngineEnvDefault("OMP_WAIT_POLICY", "PASSIVE");
   try {
     lib = Deno.dlopen(path, SYMBOLS);
   } catch (e) {
