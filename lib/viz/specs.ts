@@ -52,6 +52,15 @@ export interface ProgressSpecOptions {
 }
 
 /**
+ * A band mean ± half; success rates are clamped to [0, 1] (a t-interval over a few seeds can
+ * reach past them, and the chart's axis stops there).
+ */
+function _band(mean: number, half: number, metric: EvalMetric): { lo: number; hi: number } {
+  const lo = mean - half, hi = mean + half;
+  return metric === "success" ? { lo: Math.max(0, lo), hi: Math.min(1, hi) } : { lo, hi };
+}
+
+/**
  * The paper's training-progress figure: per scenario, the mean over runs with a ± std band, the
  * best run dashed, and the optimum as a horizontal rule where known.
  *
@@ -68,8 +77,7 @@ export function progressSpec(points: readonly RunPoint[], opts: ProgressSpecOpti
       scenario: p.scenario,
       iteration: p.iteration,
       value: p.mean,
-      lo: p.mean - p.std,
-      hi: p.mean + p.std,
+      ..._band(p.mean, p.std, opts.metric),
       series: "mean ± std",
     });
   }
@@ -155,8 +163,7 @@ export function armCurvesSpec(
       scenario: ps[0].scenario,
       iteration: ps[0].iteration,
       mean: s.mean,
-      lo: s.mean - s.ci95,
-      hi: s.mean + s.ci95,
+      ..._band(s.mean, s.ci95, opts.metric),
       n: s.n,
     });
   }
@@ -209,8 +216,7 @@ export function armFinalSpec(
       arm: ps[0].arm,
       scenario: ps[0].scenario,
       mean: s.mean,
-      lo: s.mean - s.ci95,
-      hi: s.mean + s.ci95,
+      ..._band(s.mean, s.ci95, opts.metric),
       n: s.n,
     });
     for (const p of ps) {
@@ -241,7 +247,11 @@ export function armFinalSpec(
         {
           transform: only("summary"),
           mark: { type: "errorbar", ticks: true },
-          encoding: { x, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" } },
+          encoding: {
+            x,
+            y: { field: "lo", type: "quantitative", title: _metricTitle(opts.metric) },
+            y2: { field: "hi" },
+          },
         },
         {
           transform: only("seed"),
@@ -319,7 +329,7 @@ export function groupedBarsSpec(
   opts: { metric: EvalMetric; title?: string; optimum?: Map<string, number> },
 ): VlSpec {
   const values = [
-    ...rows.map((r) => ({ ...r, layer: "bar", lo: r.mean - r.ci95, hi: r.mean + r.ci95 })),
+    ...rows.map((r) => ({ ...r, layer: "bar", ..._band(r.mean, r.ci95, opts.metric) })),
     ...[...(opts.optimum ?? [])].map(([scenario, v]) => ({
       layer: "optimum",
       scenario,
@@ -362,7 +372,11 @@ export function groupedBarsSpec(
         {
           transform: only("bar"),
           mark: { type: "errorbar", ticks: true },
-          encoding: { x, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" } },
+          encoding: {
+            x,
+            y: { field: "lo", type: "quantitative", title: _metricTitle(opts.metric) },
+            y2: { field: "hi" },
+          },
         },
         {
           transform: only("optimum"),

@@ -97,3 +97,22 @@ Deno.test("frameSvg() draws every tile and stripSvg() survives control character
   assert.ok(strip.includes("\ufffd") && strip.includes("&lt;action&gt;"));
   assert.deepEqual([...svgToPng(strip).subarray(0, 4)], PNG);
 });
+
+Deno.test("armCurvesSpec() clamps success-rate bands to [0, 1] and leaves returns alone", () => {
+  // Two seeds far apart: the 95% t-interval (±12.7·σ/√2) spans far past [0, 1].
+  const pts = [0, 1].map((v, k) => ({
+    run: `r${k}`,
+    arm: "aaw",
+    scenario: "S",
+    iteration: 10,
+    value: v,
+    episodes: 50,
+  }));
+  const rows = (spec: { data?: { values?: unknown } }) =>
+    (spec.data?.values ?? []) as { lo: number; hi: number; mean: number }[];
+  const success = rows(armCurvesSpec(pts, { metric: "success" }) as never);
+  assert.equal(success.length, 1);
+  assert.deepEqual([success[0].lo, success[0].hi], [0, 1]);
+  const ret = rows(armCurvesSpec(pts, { metric: "return" }) as never);
+  assert.ok(ret[0].lo < -1 && ret[0].hi > 2, JSON.stringify(ret[0]));
+});
