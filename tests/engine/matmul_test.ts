@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import assert from "node:assert/strict";
 import { initBackend } from "../../lib/engine/backend.ts";
 import { fastInfo } from "../../lib/engine/fast.ts";
+import { loadBlas, SMALL_GEMM } from "../../lib/engine/blas.ts";
 import { broadcastBatch } from "../../lib/engine/kernels_matmul.ts";
 import { Rng } from "../../lib/util/rng.ts";
 import { assertClose, data, HAS_BLAS, randn, skip, stockAndFast } from "./_helpers.ts";
@@ -125,4 +126,49 @@ Deno.test("BatchMatMul on the fast backend handles a large folded GEMM exactly l
   const out = tf.matMul(a, b);
   assert.deepEqual(out.shape, [4, 33, 40]);
   assertClose(data(out), ref, "folded [4,33,64]x[64,40]", 1e-3, 1e-4);
+});
+
+Deno.test("small products switch OpenBLAS to one thread and large ones back, for every handle", () => {
+  if (!HAS_BLAS) return skip(NAME, "OpenBLAS not installed");
+  const first = loadBlas({ notice: () => {} })!;
+  const dflt = first.threads;
+  const naive = (m: number, n: number, k: number, a: Float32Array, b: Float32Array) => {
+    const c = new Float32Array(m * n);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < k; p++) s += a[i * k + p] * b[p * n + j];
+        c[i * n + j] = s;
+      }
+    }
+    return c;
+  };
+  for (const [m, n, k] of [[8, 512, 256], [256, 128, 256], [8, 64, 16]]) {
+    assert.ok((m * n * k < SMALL_GEMM) === (m < 256), "shapes on both sides of SMALL_GEMM");
+    const a = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i)),
+      b = Float32Array.from({ length: k * n }, (_, i) => Math.cos(i));
+    const c = new Float32Array(m * n);
+    first.sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n);
+    assertClose(c, naive(m, n, k, a, b), `${m}x${k}x${n}`, 1e-3, 1e-4);
+  }
+  // A handle opened after a small product still sees the configured default thread count.
+  first.sgemm(
+    false,
+    false,
+    8,
+    8,
+    8,
+    1,
+    new Float32Array(64),
+    8,
+    new Float32Array(64),
+    8,
+    0,
+    new Float32Array(64),
+    8,
+  );
+  const second = loadBlas({ notice: () => {} })!;
+  assert.equal(second.threads, dflt);
+  first.close();
+  second.close();
 });
