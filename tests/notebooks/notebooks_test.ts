@@ -35,43 +35,72 @@ Deno.test("notebooks/ holds the five analysis notebooks", () => {
   ]);
 });
 
+/** Execute a notebook headlessly (optionally on `runs`) and return its cell outputs. */
+async function execute(name: string, runs?: string) {
+  const out = await Deno.makeTempDir({ prefix: "msgrpo-nb-" });
+  const env: Record<string, string> = { ...Deno.env.toObject(), NO_COLOR: "1" };
+  delete env.MSGRPO_RUNS;
+  delete env.MSGRPO_EPISODE;
+  if (runs) env.MSGRPO_RUNS = runs;
+  const r = await new Deno.Command("jupyter", {
+    args: [
+      "nbconvert",
+      "--to",
+      "notebook",
+      "--execute",
+      name,
+      "--output-dir",
+      out,
+      "--ExecutePreprocessor.timeout=120",
+    ],
+    cwd: NOTEBOOKS,
+    env,
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(r.stderr);
+  assert.equal(r.code, 0, `${name} failed:\n${stderr.slice(-3000)}`);
+  const nb = JSON.parse(await Deno.readTextFile(join(out, name)));
+  await Deno.remove(out, { recursive: true });
+  const outputs = nb.cells.flatMap((c: { outputs?: unknown[] }) => c.outputs ?? []) as {
+    output_type: string;
+    data?: Record<string, unknown>;
+  }[];
+  assert.ok(!outputs.some((o) => o.output_type === "error"), "a cell raised an error");
+  return outputs;
+}
+
 for (const name of names) {
   Deno.test({
     name: `${name} executes headlessly on the sample and shows PNG charts`,
     ignore: missing !== null,
     async fn() {
-      const out = await Deno.makeTempDir({ prefix: "msgrpo-nb-" });
-      const env: Record<string, string> = { ...Deno.env.toObject(), NO_COLOR: "1" };
-      delete env.MSGRPO_RUNS;
-      delete env.MSGRPO_EPISODE;
-      const r = await new Deno.Command("jupyter", {
-        args: [
-          "nbconvert",
-          "--to",
-          "notebook",
-          "--execute",
-          name,
-          "--output-dir",
-          out,
-          "--ExecutePreprocessor.timeout=120",
-        ],
-        cwd: NOTEBOOKS,
-        env,
-        clearEnv: true,
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const stderr = new TextDecoder().decode(r.stderr);
-      assert.equal(r.code, 0, `${name} failed:\n${stderr.slice(-3000)}`);
-      const nb = JSON.parse(await Deno.readTextFile(join(out, name)));
-      const outputs = nb.cells.flatMap((c: { outputs?: unknown[] }) => c.outputs ?? []) as {
-        output_type: string;
-        data?: Record<string, unknown>;
-      }[];
-      assert.ok(!outputs.some((o) => o.output_type === "error"), "a cell raised an error");
+      const outputs = await execute(name);
       const pngs = outputs.filter((o) => o.data?.["image/png"]).length;
       assert.ok(pngs >= 1, `${name}: no PNG output`);
-      await Deno.remove(out, { recursive: true });
     },
   });
 }
+
+const RESULTS = join(import.meta.dirname!, "..", "..", "results", "cpu");
+
+/** The Markdown tables a notebook printed, as one string. */
+function markdownOf(outputs: { data?: Record<string, unknown> }[]): string {
+  return outputs.map((o) => String(o.data?.["text/markdown"] ?? "")).join("\n");
+}
+
+Deno.test({
+  name: "the committed full runs (results/) give the README's comparison and ablation tables",
+  ignore: missing !== null,
+  async fn() {
+    const cmp = markdownOf(await execute("comparison.ipynb", join(RESULTS, "scale")));
+    assert.match(
+      cmp,
+      /FrozenLake-NoSlip \| 0\.020 ± 0\.050 \(n=3\) \| 0\.133 ± 0\.304 \(n=3\) \| 0\.013/,
+    );
+    const abl = markdownOf(await execute("ablation.ipynb", join(RESULTS, "ablation")));
+    assert.match(abl, /uniform \| FrozenLake-NoSlip \| 3 \| 0\.347/);
+    assert.match(abl, /aaw \| FrozenLake-NoSlip \| 3 \| 0\.800/);
+  },
+});
