@@ -39,15 +39,12 @@ export const engineEnv: Map<string, string> = new Map();
 /**
  * Set an environment variable for the native libraries unless the user already did, and
  * remember it in {@link engineEnv} (so child processes, e.g. a reference benchmark, can be
- * started without it). Returns false without env permission.
+ * started without it). Without env permission the libraries keep their defaults.
  */
-export function setEngineEnvDefault(name: string, value: string): boolean {
+export function setEngineEnvDefault(name: string, value: string): void {
   try {
-    if (Deno.env.get(name) !== undefined) return true;
+    if (Deno.env.get(name) !== undefined) return;
     Deno.env.set(name, value);
     engineEnv.set(name, value);
-    return true;
-  } catch {
-    return false;
-  }
+  } catch { /* no env permission */ }
 }

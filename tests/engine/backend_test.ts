@@ -49,8 +49,9 @@ Deno.test("initBackend('tfjs-node') explains how to install it when the package 
   await initBackend("fast");
 });
 
-Deno.test("the webgpu backend computes matMul, gradients, many-input AddN and a gradient norm like the cpu backend (subprocess)", async () => {
-  const script = new URL("./_webgpu_probe.ts", import.meta.url).pathname;
+/** Run a probe script beside this file with `--unstable-webgpu`; its last stdout line as JSON. */
+async function runWebGpuProbe<T>(relative: string): Promise<T> {
+  const script = new URL(relative, import.meta.url).pathname;
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--unstable-webgpu", script],
     stdout: "piped",
@@ -59,28 +60,25 @@ Deno.test("the webgpu backend computes matMul, gradients, many-input AddN and a 
   }).output();
   const text = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "";
   assert.ok(out.success, new TextDecoder().decode(out.stderr));
-  const res = JSON.parse(text) as { skip?: string; maxDiff?: number; backend?: string };
+  return JSON.parse(text) as T;
+}
+
+Deno.test("the webgpu backend computes matMul, gradients, many-input AddN and a gradient norm like the cpu backend (subprocess)", async () => {
+  const res = await runWebGpuProbe<{ skip?: string; maxDiff?: number; backend?: string }>(
+    "./_webgpu_probe.ts",
+  );
   if (res.skip) return skip("webgpu", res.skip);
   assert.equal(res.backend, "webgpu");
   assert.ok(res.maxDiff! < 1e-3, `webgpu vs cpu max diff ${res.maxDiff}`);
 });
 
 Deno.test("MS-GRPO trains with LoRA on the webgpu backend: update, statistics, checkpoint (subprocess)", async () => {
-  const script = new URL("./_webgpu_train_probe.ts", import.meta.url).pathname;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--unstable-webgpu", script],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const text = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "";
-  assert.ok(out.success, new TextDecoder().decode(out.stderr));
-  const res = JSON.parse(text) as {
+  const res = await runWebGpuProbe<{
     skip?: string;
     iterations?: number;
     updates?: { updated: boolean; loss: number | null; grad_norm: number | null }[];
     adapterBytes?: number;
-  };
+  }>("./_webgpu_train_probe.ts");
   if (res.skip) return skip("webgpu", res.skip);
   assert.equal(res.iterations, 2);
   assert.equal(res.updates!.length, 2);

@@ -326,3 +326,32 @@ Deno.test("ppoClipLoss() rejects mismatched shapes and inconsistent options", ()
   assert.throws(() => ppoClipLoss({ ...base, clipEps: 1.5 }), /clipEps must be in \(0, 1\)/);
   assert.throws(() => ppoClipLoss({ ...base, normalizer: 0 }), /normalizer must be/);
 });
+
+Deno.test("ppoClipLoss({deferStats}) leaves stats on the device until readStats(), then equals the eager ones", async () => {
+  const p: Problem = { ...HAND, ref: HAND.old, ent: [[0.5, 1, 1.5], [2, 0.1, 9]] };
+  const eager = lossAndGrad(p).stats;
+  const input = toInput(p, { deferStats: true });
+  const before = tf.memory().numTensors;
+  let out: ReturnType<typeof ppoClipLoss> | undefined;
+  tf.tidy(() => { // frees every intermediate tensor; only the kept statistics survive
+    out = ppoClipLoss(input);
+  });
+  if (!out) throw new Error("ppoClipLoss returned nothing");
+  assert.deepEqual(out.stats, {
+    pgLoss: 0,
+    clipFrac: 0,
+    approxKl: 0,
+    refKl: null,
+    entropy: null,
+    tokens: 0,
+  });
+  assert.equal(tf.memory().numTensors, before + 1, "one kept statistics tensor");
+  const read = await out.readStats();
+  assert.strictEqual(read, out.stats);
+  for (const k of Object.keys(eager) as (keyof typeof eager)[]) {
+    if (eager[k] === null) assert.equal(read[k], null);
+    else close(read[k] as number, eager[k] as number);
+  }
+  assert.equal(tf.memory().numTensors, before, "the statistics tensor is freed once read");
+  assert.strictEqual(await out.readStats(), read);
+});
