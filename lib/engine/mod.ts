@@ -34,5 +34,6 @@ export {
 } from "./ops_attention.ts";
 export { tokenLogprobs, tokenLogprobsComposite } from "./ops_logprobs.ts";
 export { rope, ropeComposite } from "./ops_rope.ts";
+export { inPlaceKvWrites, writeKvRows } from "./ops_kvcache.ts";
 export { type AdamWHyper, adamwUpdate } from "./adamw.ts";
 export { webGpuUnavailableReason } from "./webgpu.ts";

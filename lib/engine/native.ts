@@ -38,6 +38,7 @@ const SYMBOLS = {
       "i32",
       "i32",
       "i32",
+      "i32",
       "f32",
       "buffer",
     ],

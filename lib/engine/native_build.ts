@@ -8,7 +8,7 @@
 import { fileURLToPath } from "node:url";
 
 /** ABI version expected from `mg_version()`; must match kernels.c. */
-export const NATIVE_ABI_VERSION = 5;
+export const NATIVE_ABI_VERSION = 6;
 
 /** Path of the C source. */
 export const NATIVE_SOURCE: string = fileURLToPath(new URL("./native/kernels.c", import.meta.url));

@@ -5,7 +5,9 @@
  * Layout: q [B, T, NH·D], k and v [B, S, KV·D] (the projections' natural layout, no
  * transposes); query t sits at absolute position S − T + t and sees keys 0..S − T + t, so the
  * same op serves training (S = T) and KV-cache decoding (T new tokens after S − T cached).
- * Query head h reads kv head ⌊h / (NH / KV)⌋.
+ * Query head h reads kv head ⌊h / (NH / KV)⌋. A KV cache with spare capacity passes its whole
+ * buffers `[B, capacity, KV·D]` and `keyLength` S: only positions 0..S − 1 are read, so decoding
+ * needs no copy of the cache.
  *
  * @module
  */
@@ -31,12 +33,20 @@ export interface AttentionOptions {
   keyMask?: tf.Tensor;
   /** Score scale (default 1/√D). */
   scale?: number;
+  /**
+   * Keys in use S when k and v are buffers with spare capacity `[B, capacity, KV·D]`
+   * (default: all of them, `k.shape[1]`). Positions S and later are never read.
+   */
+  keyLength?: number;
 }
 
 interface Dims {
   B: number;
   T: number;
+  /** Keys in use. */
   S: number;
+  /** Key positions allocated in k and v (≥ S). */
+  cap: number;
   NH: number;
   KV: number;
   D: number;
@@ -48,6 +58,7 @@ function dimsOf(
   v: number[],
   nh: number,
   kv: number,
+  keyLength?: number,
 ): Dims {
   if (q.length !== 3 || k.length !== 3 || v.length !== 3) {
     throw new Error(`causalAttention: q [${q}], k [${k}], v [${v}] must be rank 3`);
@@ -55,15 +66,21 @@ function dimsOf(
   if (nh % kv !== 0) {
     throw new Error(`causalAttention: numHeads ${nh} not divisible by numKvHeads ${kv}`);
   }
-  const [B, T, qd] = q, [kb, S, kd] = k;
+  const [B, T, qd] = q, [kb, cap, kd] = k;
+  const S = keyLength ?? cap;
+  if (!Number.isInteger(S) || S > cap) {
+    throw new Error(
+      `causalAttention: keyLength ${S} must be an integer ≤ the ${cap} key positions`,
+    );
+  }
   const D = qd / nh;
   if (!Number.isInteger(D) || kd !== kv * D || kb !== B || !tf.util.arraysEqual(k, v) || S < T) {
     throw new Error(
-      `causalAttention: shapes q [${q}], k [${k}], v [${v}] do not fit ${nh} heads / ${kv} kv heads ` +
-        "(need q [B,T,NH·D], k = v [B,S,KV·D], S ≥ T)",
+      `causalAttention: shapes q [${q}], k [${k}], v [${v}] (keys in use ${S}) do not fit ${nh} ` +
+        `heads / ${kv} kv heads (need q [B,T,NH·D], k = v [B,S,KV·D], S ≥ T)`,
     );
   }
-  return { B, T, S, NH: nh, KV: kv, D };
+  return { B, T, S, cap, NH: nh, KV: kv, D };
 }
 
 /** Composite (pure tfjs) causal GQA attention; same contract as {@link causalAttention}. */
@@ -73,9 +90,20 @@ export function causalAttentionComposite(
   v: tf.Tensor,
   opts: AttentionOptions,
 ): tf.Tensor {
-  const { B, T, S, NH, KV, D } = dimsOf(q.shape, k.shape, v.shape, opts.numHeads, opts.numKvHeads);
+  const { B, T, S, cap, NH, KV, D } = dimsOf(
+    q.shape,
+    k.shape,
+    v.shape,
+    opts.numHeads,
+    opts.numKvHeads,
+    opts.keyLength,
+  );
   const rep = NH / KV, scale = opts.scale ?? 1 / Math.sqrt(D);
   return tf.tidy(() => {
+    if (S < cap) {
+      k = tf.slice(k, [0, 0, 0], [B, S, KV * D]);
+      v = tf.slice(v, [0, 0, 0], [B, S, KV * D]);
+    }
     const qh = tf.reshape(
       tf.transpose(tf.reshape(q, [B, T, KV, rep, D]), [0, 2, 3, 1, 4]),
       [B, KV, rep * T, D],
@@ -119,7 +147,7 @@ export function causalAttention(
   v: tf.Tensor,
   opts: AttentionOptions,
 ): tf.Tensor {
-  const d = dimsOf(q.shape, k.shape, v.shape, opts.numHeads, opts.numKvHeads);
+  const d = dimsOf(q.shape, k.shape, v.shape, opts.numHeads, opts.numKvHeads, opts.keyLength);
   if (opts.keyMask && !tf.util.arraysEqual(opts.keyMask.shape, [d.B, d.S])) {
     throw new Error(`causalAttention: keyMask [${opts.keyMask.shape}] must be [${d.B}, ${d.S}]`);
   }
@@ -129,6 +157,7 @@ export function causalAttention(
     numKvHeads: d.KV,
     scale: opts.scale ?? 1 / Math.sqrt(d.D),
     hasMask: opts.keyMask ? 1 : 0,
+    keyLength: d.S,
   };
   const given = opts.keyMask;
   const mask = given === undefined
@@ -154,6 +183,7 @@ function kernelDims(a: Args): Dims & { scale: number } {
     a.inputs.v.shape,
     Number(a.attrs.numHeads),
     Number(a.attrs.numKvHeads),
+    a.attrs.keyLength === undefined ? undefined : Number(a.attrs.keyLength),
   );
   return { ...d, scale: Number(a.attrs.scale) };
 }
@@ -162,7 +192,7 @@ function kernelDims(a: Args): Dims & { scale: number } {
 export function attentionKernels(native: NativeLib): KernelConfig[] {
   const s = native.symbols;
   const fwd = (a: Args): TensorInfo => {
-    const { B, T, S, NH, KV, D, scale } = kernelDims(a);
+    const { B, T, S, cap, NH, KV, D, scale } = kernelDims(a);
     const be = a.backend;
     const o = be.makeOutput(a.inputs.q.shape, "float32");
     s.mg_attention_fwd(
@@ -173,6 +203,7 @@ export function attentionKernels(native: NativeLib): KernelConfig[] {
       B,
       T,
       S,
+      cap,
       NH,
       KV,
       D,
@@ -182,7 +213,8 @@ export function attentionKernels(native: NativeLib): KernelConfig[] {
     return o;
   };
   const bwd = (a: Args): TensorInfo[] => {
-    const { B, T, S, NH, KV, D, scale } = kernelDims(a);
+    const { B, T, S, cap, NH, KV, D, scale } = kernelDims(a);
+    if (cap !== S) throw new Error("MgAttentionGrad: keys must be sliced to keyLength first");
     const be = a.backend, i = a.inputs;
     const dq = be.makeOutput(i.q.shape, "float32");
     const dk = be.makeOutput(i.k.shape, "float32");
@@ -217,18 +249,26 @@ export function attentionKernels(native: NativeLib): KernelConfig[] {
   ];
 }
 
-/** Gradient config of `MgAttention` (one eager gradient kernel for q, k and v). */
+/**
+ * Gradient config of `MgAttention` (one eager gradient kernel for q, k and v). Keys beyond
+ * `keyLength` (spare cache capacity) get zero gradient.
+ */
 export const attentionGradConfig: GradConfig = {
   kernelName: "MgAttention",
   inputsToSave: ["q", "k", "v", "mask"],
   outputsToSave: [true],
   gradFunc: (dy, saved, attrs) => {
-    const [q, k, v, mask, o] = saved;
+    const [q, kAll, vAll, mask, o] = saved;
+    const [b, cap, w] = kAll.shape;
+    const s = attrs.keyLength === undefined ? cap : Number(attrs.keyLength);
+    const k = s < cap ? tf.slice(kAll, [0, 0, 0], [b, s, w]) : kAll;
+    const v = s < cap ? tf.slice(vAll, [0, 0, 0], [b, s, w]) : vAll;
     const [dq, dk, dv] = tf.engine().runKernel(
       "MgAttentionGrad",
       { q, k, v, mask, o, dy: dy as tf.Tensor },
       attrs as NamedAttrMap,
     ) as tf.Tensor[];
-    return { q: () => dq, k: () => dk, v: () => dv, mask: () => tf.zerosLike(mask) };
+    const pad = (g: tf.Tensor) => s < cap ? tf.pad(g, [[0, 0], [0, cap - s], [0, 0]]) : g;
+    return { q: () => dq, k: () => pad(dk), v: () => pad(dv), mask: () => tf.zerosLike(mask) };
   },
 };

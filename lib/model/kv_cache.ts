@@ -1,8 +1,16 @@
 /**
  * The key/value cache for incremental decoding: per layer the RoPE-rotated keys and the values of
  * every position seen so far, `[B, S, kvHeads·D]` (the layout of the projections and of the
- * engine's fused attention, so extending the cache is one concat), plus which cached positions are real tokens
- * (left padding is masked out) and the next RoPE position of each row.
+ * engine's fused attention), plus which cached positions are real tokens (left padding is masked
+ * out) and the next RoPE position of each row.
+ *
+ * Two ways of growing, chosen per append:
+ * - **in place** (fast backend, no gradient recorded): each layer holds buffers with spare
+ *   capacity `[B, capacity, kvHeads·D]`; new positions are written into them and attention reads
+ *   the first {@link KVCache.length} positions. Capacity doubles when it runs out, so a step costs
+ *   O(new positions) instead of a copy of the whole cache.
+ * - **concat** (every other backend): the buffers are exactly `[B, S, kvHeads·D]` and each step
+ *   concatenates the new positions.
  *
  * A cache is filled and extended by `Qwen2Model.forward(…, {cache})`; {@link KVCache.select}
  * drops finished rows during batched generation. Its tensors are kept outside any `tf.tidy`, so
@@ -11,6 +19,20 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { inPlaceKvWrites, writeKvRows } from "../engine/ops_kvcache.ts";
+
+/** Buffers of one layer after {@link KVCache.append}: attend over positions `0..length − 1`. */
+export interface CachedKV {
+  /** Keys `[B, ≥length, kvHeads·D]` (spare capacity after `length` is unused). */
+  keys: tf.Tensor3D;
+  /** Values, same shape as `keys`. */
+  values: tf.Tensor3D;
+  /** Positions in use. */
+  length: number;
+}
+
+/** Positions of spare capacity a new in-place buffer gets beyond what it needs first. */
+const MIN_SPARE = 64;
 
 /**
  * Cached keys and values of a batch of sequences.
@@ -24,9 +46,12 @@ import * as tf from "@tensorflow/tfjs-core";
  * ```
  */
 export class KVCache {
-  /** Per layer: rotated keys `[B, S, kvHeads·D]` (undefined until the first forward). */
+  /**
+   * Per layer: rotated keys `[B, capacity, kvHeads·D]`, of which the first {@link KVCache.length}
+   * positions are in use (undefined until the first forward).
+   */
   readonly keys: (tf.Tensor3D | undefined)[];
-  /** Per layer: values `[B, S, kvHeads·D]`. */
+  /** Per layer: values, same shapes as `keys`. */
   readonly values: (tf.Tensor3D | undefined)[];
   /** `[B][S]`: 1 where the cached position holds a real token, 0 for padding. */
   keyMask: number[][] = [];
@@ -53,12 +78,60 @@ export class KVCache {
   }
 
   /**
-   * Replace layer `i`'s tensors (the model calls this during a forward). The new tensors are
-   * kept out of enclosing tidies; the old ones are disposed.
+   * Extend layer `i` by new keys and values after the {@link KVCache.length} cached positions
+   * (the model calls this during a forward, before it updates `keyMask`), in place when the
+   * engine allows it, else by concat. The returned buffers belong to the cache.
    *
    * @param i layer index.
-   * @param k keys `[B, S, kvHeads·D]`.
-   * @param v values `[B, S, kvHeads·D]`.
+   * @param k new keys `[B, T, kvHeads·D]`.
+   * @param v new values, same shape.
+   * @returns the buffers to attend over and the positions in use.
+   */
+  append(i: number, k: tf.Tensor3D, v: tf.Tensor3D): CachedKV {
+    const start = this.length, t = k.shape[1], length = start + t;
+    const oldK = this.keys[i], oldV = this.values[i];
+    if (oldK && oldV && oldK.shape[0] !== k.shape[0]) {
+      throw new Error(
+        `KVCache.append: layer ${i} holds ${oldK.shape[0]} rows, the new keys ${k.shape[0]}`,
+      );
+    }
+    if (!inPlaceKvWrites()) {
+      let keys = k, values = v;
+      if (oldK && oldV && start > 0) {
+        const [b, , w] = oldK.shape;
+        const pastK = oldK.shape[1] === start ? oldK : tf.slice(oldK, [0, 0, 0], [b, start, w]);
+        const pastV = oldV.shape[1] === start ? oldV : tf.slice(oldV, [0, 0, 0], [b, start, w]);
+        keys = tf.concat([pastK, k], 1);
+        values = tf.concat([pastV, v], 1);
+        if (pastK !== oldK) tf.dispose([pastK, pastV]);
+      }
+      this.setLayer(i, keys, values);
+      return { keys, values, length };
+    }
+    let bufK = oldK, bufV = oldV;
+    if (!bufK || !bufV || start === 0 || bufK.shape[1] < length) {
+      const [b, , w] = k.shape;
+      const cap = Math.max(length + MIN_SPARE, 2 * (bufK?.shape[1] ?? 0));
+      bufK = tf.zeros([b, cap, w]) as tf.Tensor3D;
+      bufV = tf.zeros([b, cap, w]) as tf.Tensor3D;
+      if (oldK && oldV && start > 0) {
+        writeKvRows(bufK, oldK, 0, start);
+        writeKvRows(bufV, oldV, 0, start);
+      }
+      this.setLayer(i, bufK, bufV);
+    }
+    writeKvRows(bufK, k, start);
+    writeKvRows(bufV, v, start);
+    return { keys: bufK, values: bufV, length };
+  }
+
+  /**
+   * Replace layer `i`'s tensors. The new tensors are kept out of enclosing tidies; the old ones
+   * are disposed.
+   *
+   * @param i layer index.
+   * @param k keys `[B, capacity, kvHeads·D]` (capacity ≥ {@link KVCache.length}).
+   * @param v values, same shape.
    */
   setLayer(i: number, k: tf.Tensor3D, v: tf.Tensor3D): void {
     const oldK = this.keys[i], oldV = this.values[i];

@@ -266,17 +266,13 @@ export class Qwen2Model {
         const q = applyRotary(this.#linear(x, `${p}self_attn.q_proj`), rope);
         const k = applyRotary(this.#linear(x, `${p}self_attn.k_proj`), rope);
         const v = this.#linear(x, `${p}self_attn.v_proj`);
-        let kAll = tf.reshape(k, [b, t, kw]) as tf.Tensor3D;
-        let vAll = tf.reshape(v, [b, t, kw]) as tf.Tensor3D;
-        if (cache) {
-          const pk = cache.keys[i], pv = cache.values[i];
-          if (pk && pv && s0 > 0) {
-            kAll = tf.concat([pk, kAll], 1);
-            vAll = tf.concat([pv, vAll], 1);
-          }
-          cache.setLayer(i, kAll, vAll);
-        }
-        const o = causalAttention(tf.reshape(q, [b, t, qw]), kAll, vAll, attnOpts);
+        const kNew = tf.reshape(k, [b, t, kw]) as tf.Tensor3D;
+        const vNew = tf.reshape(v, [b, t, kw]) as tf.Tensor3D;
+        const kv = cache ? cache.append(i, kNew, vNew) : { keys: kNew, values: vNew, length: t };
+        const o = causalAttention(tf.reshape(q, [b, t, qw]), kv.keys, kv.values, {
+          ...attnOpts,
+          keyLength: kv.length,
+        });
         h = tf.add(h, this.#linear(tf.reshape(o, [n, qw]), `${p}self_attn.o_proj`));
         const y = rmsNorm(h, this.#p(`${p}post_attention_layernorm.weight`), c.rmsNormEps);
         const g = this.#linear(y, `${p}mlp.gate_proj`);

@@ -95,6 +95,61 @@ Deno.test("causalAttention() native kernels match the composite for GQA, cached 
   }
 });
 
+Deno.test("causalAttention() with keyLength reads only the keys in use of a buffer with spare capacity", async () => {
+  if (!await nativeOrSkip("fused attention")) return;
+  const rng = new Rng(31);
+  const cases = [
+    { B: 2, T: 1, S: 9, cap: 16, NH: 4, KV: 2, D: 24, mask: true }, // decode: keys read in place
+    { B: 1, T: 3, S: 40, cap: 64, NH: 2, KV: 1, D: 64, mask: false },
+    { B: 2, T: 12, S: 20, cap: 33, NH: 4, KV: 2, D: 16, mask: true }, // transposed-keys path
+  ];
+  for (const c of cases) {
+    const q = randn(rng, [c.B, c.T, c.NH * c.D]);
+    // Spare capacity filled with large values: reading any of it would change the result.
+    const fill = (t: tf.Tensor) => tf.concat([t, tf.fill([c.B, c.cap - c.S, c.KV * c.D], 1e3)], 1);
+    const k = randn(rng, [c.B, c.S, c.KV * c.D]), v = randn(rng, [c.B, c.S, c.KV * c.D]);
+    const kBuf = fill(k), vBuf = fill(v);
+    let keyMask: tf.Tensor | undefined;
+    if (c.mask) {
+      const m = new Float32Array(c.B * c.S).fill(1);
+      for (let b = 0; b < c.B; b++) for (let j = 0; j < 2 * b; j++) m[b * c.S + j] = 0;
+      keyMask = tf.tensor(m, [c.B, c.S]);
+    }
+    const opts = { numHeads: c.NH, numKvHeads: c.KV, keyMask };
+    const what = JSON.stringify(c);
+    const want = valueAndGrads((a, b, d) => causalAttention(a, b, d, opts), [q, k, v], new Rng(4));
+    for (const f of [causalAttention, causalAttentionComposite]) {
+      const got = valueAndGrads(
+        (a, b, d) => f(a, b, d, { ...opts, keyLength: c.S }),
+        [q, kBuf, vBuf],
+        new Rng(4),
+      );
+      assertClose(got.y, want.y, `${f.name} value ${what}`);
+      assertClose(got.grads[0], want.grads[0], `${f.name} dq ${what}`, 2e-4, 1e-3);
+      for (const [i, n] of [[1, "dk"], [2, "dv"]] as const) {
+        const g = got.grads[i], w = c.KV * c.D;
+        // Rows of the buffer: the first S positions carry the gradient, the spare ones zero.
+        const used: number[] = [], spare: number[] = [];
+        for (let b = 0; b < c.B; b++) {
+          used.push(...g.slice(b * c.cap * w, (b * c.cap + c.S) * w));
+          spare.push(...g.slice((b * c.cap + c.S) * w, (b + 1) * c.cap * w));
+        }
+        assertClose(Float32Array.from(used), want.grads[i], `${f.name} ${n} ${what}`, 2e-4, 1e-3);
+        assert.ok(spare.every((x) => x === 0), `${f.name} ${n} of spare positions must be 0`);
+      }
+    }
+  }
+  const q = tf.zeros([1, 2, 8]), k = tf.zeros([1, 4, 8]);
+  assert.throws(
+    () => causalAttention(q, k, k, { numHeads: 1, numKvHeads: 1, keyLength: 5 }),
+    /keyLength 5 must be an integer ≤ the 4 key positions/,
+  );
+  assert.throws(
+    () => causalAttention(q, k, k, { numHeads: 1, numKvHeads: 1, keyLength: 1 }),
+    /keys in use 1/,
+  );
+});
+
 Deno.test("causalAttention() makes the first query attend only to the first key", async () => {
   await initBackend("fast");
   const q = tf.tensor3d([[[1, 0], [0, 1]]]), k = tf.tensor3d([[[5, 0], [0, 5]]]);

@@ -40,7 +40,7 @@ static inline float mg_exp(float x) {
 }
 
 /** ABI version; bump when a signature changes so stale builds are rebuilt. */
-int32_t mg_version(void) { return 5; }
+int32_t mg_version(void) { return 6; }
 
 /** Threads OpenMP would use (1 when built without OpenMP). */
 int32_t mg_threads(void) {
@@ -263,14 +263,10 @@ static void mg_wsum_rows(const float *w, const float *x, int64_t ld, int64_t n, 
 }
 
 /*
- * Softmax weights of one query row against keys 0..last (inclusive): s[j] = q·k_j·scale from the
- * transposed keys kt [D, S]; masked keys give 0. Returns 0 when no key is visible (s is then all
- * zeros), else 1.
+ * Turn scores s[0..n) into softmax weights in place; keys with keymask[j] == 0 get weight 0.
+ * Returns 0 when no key is visible (s is then all zeros), else 1.
  */
-static int mg_row_probs(const float *qi, const float *kt, int64_t S, int64_t D, int64_t last,
-                        const float *keymask, float scale, float *s) {
-  int64_t n = last + 1;
-  mg_dots_t(qi, kt, S, D, n, scale, s);
+static int mg_softmax_visible(float *s, int64_t n, const float *keymask) {
   float m = -INFINITY;
   if (keymask) {
     for (int64_t j = 0; j < n; j++) {
@@ -298,42 +294,80 @@ static int mg_row_probs(const float *qi, const float *kt, int64_t S, int64_t D, 
   return 1;
 }
 
+/*
+ * Softmax weights of one query row against keys 0..last (inclusive): s[j] = q·k_j·scale from the
+ * transposed keys kt [D, S]; masked keys give 0. Returns 0 when no key is visible.
+ */
+static int mg_row_probs(const float *qi, const float *kt, int64_t S, int64_t D, int64_t last,
+                        const float *keymask, float scale, float *s) {
+  mg_dots_t(qi, kt, S, D, last + 1, scale, s);
+  return mg_softmax_visible(s, last + 1, keymask);
+}
+
+/* s[j] = scale · q·x_j for j < n, x_j = x + j·ld (rows read in place, no transpose). */
+static void mg_dots_rows(const float *q, const float *x, int64_t ld, int64_t D, int64_t n,
+                         float scale, float *s) {
+  int64_t d16 = D - D % 16;
+  for (int64_t j = 0; j < n; j++) {
+    const float *xj = x + j * ld;
+    mg_v16 a = {0};
+    for (int64_t c = 0; c < d16; c += 16) a += MG_V16(q + c) * MG_V16(xj + c);
+    float d = 0.f;
+    for (int c = 0; c < 16; c++) d += a[c];
+    for (int64_t c = d16; c < D; c++) d += q[c] * xj[c];
+    s[j] = d * scale;
+  }
+}
+
 /* Whether an attention call is big enough to split over threads. */
 static int mg_attention_parallel(int64_t B, int64_t NH, int64_t T, int64_t S, int64_t D) {
   return B * NH * T * S * D > 64 * MG_PAR_MIN && B * NH > 1;
 }
 
+/* Query rows per kv head (rep·T) up to which scores read keys in place instead of transposing. */
+#define MG_ATT_DIRECT 8
+
 /**
  * Causal grouped-query attention forward.
- * q, o: [B, T, NH, D]; k, v: [B, S, KV, D]; keymask: [B, S] (1 keeps a key, 0 drops it) or NULL.
- * Query t sits at absolute position S - T + t and sees keys 0..S-T+t. Query head h reads kv head
- * h / (NH / KV). Rows with no visible key give zeros. Work is split over (batch, kv head); keys
- * are transposed once per group so that scores vectorise over keys.
+ * q, o: [B, T, NH, D]; k, v: [B, ldS, KV, D] of which positions 0..S-1 are used (ldS ≥ S: a
+ * KV cache with spare capacity; ldS = S otherwise); keymask: [B, S] (1 keeps a key, 0 drops it)
+ * or NULL. Query t sits at absolute position S - T + t and sees keys 0..S-T+t. Query head h
+ * reads kv head h / (NH / KV). Rows with no visible key give zeros. Work is split over (batch,
+ * kv head). With many query rows per kv head, keys are transposed once per group so that scores
+ * vectorise over keys; with few (decoding), scores read the key rows in place.
  */
 void mg_attention_fwd(const float *q, const float *k, const float *v, const float *keymask,
-                      int32_t B, int32_t T, int32_t S, int32_t NH, int32_t KV, int32_t D,
-                      float scale, float *o) {
-  int64_t rep = NH / KV, off = S - T;
+                      int32_t B, int32_t T, int32_t S, int32_t ldS, int32_t NH, int32_t KV,
+                      int32_t D, float scale, float *o) {
+  int64_t rep = NH / KV, off = S - T, ld = (int64_t)KV * D;
+  int direct = rep * T <= MG_ATT_DIRECT;
 #pragma omp parallel if (mg_attention_parallel(B, NH, T, S, D))
   {
     float *s = (float *)malloc((size_t)S * sizeof(float));
-    float *kt = (float *)malloc((size_t)S * D * sizeof(float));
+    float *kt = direct ? NULL : (float *)malloc((size_t)S * D * sizeof(float));
 #pragma omp for schedule(dynamic, 1) collapse(2)
     for (int64_t b = 0; b < B; b++) {
       for (int64_t kh = 0; kh < KV; kh++) {
-        const float *kb = k + (b * S * KV + kh) * D, *vb = v + (b * S * KV + kh) * D;
+        const float *kb = k + (b * ldS * KV + kh) * D, *vb = v + (b * ldS * KV + kh) * D;
         const float *mb = keymask ? keymask + b * S : NULL;
-        mg_transpose_rows(kb, KV * D, S, D, kt);
+        if (!direct) mg_transpose_rows(kb, ld, S, D, kt);
         for (int64_t h = kh * rep; h < (kh + 1) * rep; h++) {
           for (int64_t t = 0; t < T; t++) {
             const float *qi = q + ((b * T + t) * NH + h) * D;
             float *oi = o + ((b * T + t) * NH + h) * D;
             int64_t last = off + t < S ? off + t : S - 1;
-            if (!mg_row_probs(qi, kt, S, D, last, mb, scale, s)) {
+            int visible;
+            if (direct) {
+              mg_dots_rows(qi, kb, ld, D, last + 1, scale, s);
+              visible = mg_softmax_visible(s, last + 1, mb);
+            } else {
+              visible = mg_row_probs(qi, kt, S, D, last, mb, scale, s);
+            }
+            if (!visible) {
               for (int64_t c = 0; c < D; c++) oi[c] = 0.f;
               continue;
             }
-            mg_wsum_rows(s, vb, KV * D, last + 1, D, 0, oi);
+            mg_wsum_rows(s, vb, ld, last + 1, D, 0, oi);
           }
         }
       }
