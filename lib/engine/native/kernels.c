@@ -178,9 +178,17 @@ static void mg_transpose_rows(const float *x, int64_t ld, int64_t S, int64_t D, 
 typedef float mg_v16 __attribute__((vector_size(64), aligned(4)));
 #define MG_V16(p) (*(mg_v16 *)(p))
 
-/* s[j] = scale · Σ_c q[c]·xt[c·S + j] for j < n (xt: transposed rows, [D, S]). */
+/* Round up to a whole number of 16-float vectors. */
+#define MG_PAD16(n) (((n) + 15) & ~(int64_t)15)
+
+/*
+ * s[j] = scale · Σ_c q[c]·xt[c·S + j] for j < MG_PAD16(n) (xt: transposed rows, [D, S]). Scores
+ * are computed in whole vectors: s needs MG_PAD16(n) floats, xt D·S + 16 readable floats, and
+ * s[n..MG_PAD16(n)) holds garbage the caller masks.
+ */
 static void mg_dots_t(const float *q, const float *xt, int64_t S, int64_t D, int64_t n,
                       float scale, float *s) {
+  n = MG_PAD16(n);
   int64_t j = 0;
   for (; j + 64 <= n; j += 64) {
     mg_v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
@@ -196,15 +204,10 @@ static void mg_dots_t(const float *q, const float *xt, int64_t S, int64_t D, int
     MG_V16(s + j + 32) = a2 * scale;
     MG_V16(s + j + 48) = a3 * scale;
   }
-  for (; j + 16 <= n; j += 16) {
+  for (; j < n; j += 16) {
     mg_v16 a0 = {0};
     for (int64_t c = 0; c < D; c++) a0 += q[c] * MG_V16(xt + c * S + j);
     MG_V16(s + j) = a0 * scale;
-  }
-  for (; j < n; j++) {
-    float d = 0.f;
-    for (int64_t c = 0; c < D; c++) d += q[c] * xt[c * S + j];
-    s[j] = d * scale;
   }
 }
 
@@ -263,34 +266,42 @@ static void mg_wsum_rows(const float *w, const float *x, int64_t ld, int64_t n, 
 }
 
 /*
- * Turn scores s[0..n) into softmax weights in place; keys with keymask[j] == 0 get weight 0.
- * Returns 0 when no key is visible (s is then all zeros), else 1.
+ * Turn scores s[0..n) into softmax weights in place; keys with keymask[j] == 0 get weight 0, and
+ * so do s[n..MG_PAD16(n)) (s needs that room): every loop runs over whole vectors. Returns 0 when
+ * no key is visible (s is then all zeros), else 1.
  */
 static int mg_softmax_visible(float *s, int64_t n, const float *keymask) {
-  float m = -INFINITY;
+  int64_t n16 = MG_PAD16(n);
   if (keymask) {
-    for (int64_t j = 0; j < n; j++) {
+    for (int64_t j = 0; j < n; j++)
       if (keymask[j] == 0.f) s[j] = -INFINITY;
-      m = s[j] > m ? s[j] : m;
-    }
-  } else {
+  }
+  for (int64_t j = n; j < n16; j++) s[j] = -INFINITY;
+  float m = -INFINITY;
+  for (int64_t j0 = 0; j0 < n16; j0 += 16) {
 #pragma omp simd reduction(max : m)
-    for (int64_t j = 0; j < n; j++) m = s[j] > m ? s[j] : m;
+    for (int64_t j = j0; j < j0 + 16; j++) m = s[j] > m ? s[j] : m;
   }
   if (m == -INFINITY) {
-    for (int64_t j = 0; j < n; j++) s[j] = 0.f;
+    for (int64_t j = 0; j < n16; j++) s[j] = 0.f;
     return 0;
   }
   float l = 0.f;
+  for (int64_t j0 = 0; j0 < n16; j0 += 16) {
 #pragma omp simd reduction(+ : l)
-  for (int64_t j = 0; j < n; j++) {
-    float p = s[j] == -INFINITY ? 0.f : mg_exp(s[j] - m);
-    s[j] = p;
-    l += p;
+    for (int64_t j = j0; j < j0 + 16; j++) {
+      /* exp unconditionally, then select: a call under the condition would not vectorise. */
+      float e = mg_exp(s[j] - m);
+      float p = s[j] == -INFINITY ? 0.f : e;
+      s[j] = p;
+      l += p;
+    }
   }
   float inv = 1.0f / l;
+  for (int64_t j0 = 0; j0 < n16; j0 += 16) {
 #pragma omp simd
-  for (int64_t j = 0; j < n; j++) s[j] *= inv;
+    for (int64_t j = j0; j < j0 + 16; j++) s[j] *= inv;
+  }
   return 1;
 }
 
@@ -343,8 +354,9 @@ void mg_attention_fwd(const float *q, const float *k, const float *v, const floa
   int direct = rep * T <= MG_ATT_DIRECT;
 #pragma omp parallel if (mg_attention_parallel(B, NH, T, S, D))
   {
-    float *s = (float *)malloc((size_t)S * sizeof(float));
-    float *kt = direct ? NULL : (float *)malloc((size_t)S * D * sizeof(float));
+    /* Padded by one vector: scores and transposed keys are processed in whole vectors. */
+    float *s = (float *)malloc((size_t)(S + 16) * sizeof(float));
+    float *kt = direct ? NULL : (float *)calloc((size_t)(S * D + 16), sizeof(float));
 #pragma omp for schedule(dynamic, 1) collapse(2)
     for (int64_t b = 0; b < B; b++) {
       for (int64_t kh = 0; kh < KV; kh++) {
@@ -377,28 +389,79 @@ void mg_attention_fwd(const float *q, const float *k, const float *v, const floa
   }
 }
 
-#define MG_ATT_TB 128 /* query rows per backward block (bounds the transposed scratch) */
+#define MG_ATT_TB 128 /* query rows per backward block (bounds the P and dS scratch) */
+
+/*
+ * out[(j0 + i)·ldo + c] += Σ_{r0 ≤ r < r1} a[r·lda + j0 + i] · x[r·ldx + c] for i < jn (≤ 4),
+ * c < D: four output rows at a time with their partial sums in registers (16 vectors for
+ * D = 64), reading each row of x once per four outputs.
+ */
+static void mg_acc_tn4(const float *a, int64_t lda, int64_t j0, int64_t jn, const float *x,
+                       int64_t ldx, int64_t r0, int64_t r1, int64_t D, float *out,
+                       int64_t ldo) {
+  int64_t c = 0;
+  if (jn == 4) {
+    for (; c + 64 <= D; c += 64) {
+      mg_v16 acc[4][4] = {{{0}}};
+      for (int64_t r = r0; r < r1; r++) {
+        const float *ar = a + r * lda + j0, *xr = x + r * ldx + c;
+        mg_v16 x0 = MG_V16(xr), x1 = MG_V16(xr + 16), x2 = MG_V16(xr + 32),
+               x3 = MG_V16(xr + 48);
+        for (int i = 0; i < 4; i++) {
+          float w = ar[i];
+          acc[i][0] += w * x0;
+          acc[i][1] += w * x1;
+          acc[i][2] += w * x2;
+          acc[i][3] += w * x3;
+        }
+      }
+      for (int i = 0; i < 4; i++) {
+        float *oi = out + (j0 + i) * ldo + c;
+        for (int u = 0; u < 4; u++) MG_V16(oi + 16 * u) += acc[i][u];
+      }
+    }
+    for (; c + 16 <= D; c += 16) {
+      mg_v16 acc[4] = {{0}};
+      for (int64_t r = r0; r < r1; r++) {
+        const float *ar = a + r * lda + j0;
+        mg_v16 xr = MG_V16(x + r * ldx + c);
+        for (int i = 0; i < 4; i++) acc[i] += ar[i] * xr;
+      }
+      for (int i = 0; i < 4; i++) MG_V16(out + (j0 + i) * ldo + c) += acc[i];
+    }
+  }
+  /* Fewer than four outputs, or the last D % 16 columns. */
+  for (int64_t i = 0; i < jn; i++) {
+    float *oi = out + (j0 + i) * ldo;
+    for (int64_t r = r0; r < r1; r++) {
+      float w = a[r * lda + j0 + i];
+      const float *xr = x + r * ldx;
+      for (int64_t cc = c; cc < D; cc++) oi[cc] += w * xr[cc];
+    }
+  }
+}
 
 /**
- * Backward of mg_attention_fwd given o and do; writes dq [B,T,NH,D], dk and dv [B,S,KV,D]
- * (overwritten). Work is split over (batch, kv head) so dk/dv rows have a single writer. Per
- * block of query rows, P and dS are stored transposed so that dk and dv accumulate in registers.
+ * Backward of mg_attention_fwd (with ldS = S) given o and do; writes dq [B,T,NH,D], dk and dv
+ * [B,S,KV,D] (overwritten). Work is split over (batch, kv head) so dk/dv rows have a single
+ * writer. Per block of query rows, P and dS are kept row-major (causally hidden entries are 0)
+ * and dk += dSᵀ·q, dv += Pᵀ·do accumulate four key rows at a time in registers.
  */
 void mg_attention_bwd(const float *q, const float *k, const float *v, const float *keymask,
                       const float *o, const float *dout, int32_t B, int32_t T, int32_t S,
                       int32_t NH, int32_t KV, int32_t D, float scale, float *dq, float *dk,
                       float *dv) {
   int64_t rep = NH / KV, off = S - T, ld = (int64_t)KV * D, ldq = (int64_t)NH * D;
+  int64_t ldp = MG_PAD16(S); /* row length of the P and dS blocks */
   memset(dk, 0, (size_t)((int64_t)B * S * KV * D) * sizeof(float));
   memset(dv, 0, (size_t)((int64_t)B * S * KV * D) * sizeof(float));
 #pragma omp parallel if (mg_attention_parallel(B, NH, T, S, D))
   {
-    float *s = (float *)malloc((size_t)S * sizeof(float));
-    float *dp = (float *)malloc((size_t)S * sizeof(float));
-    float *kt = (float *)malloc((size_t)S * D * sizeof(float));
-    float *vt = (float *)malloc((size_t)S * D * sizeof(float));
-    float *pt = (float *)malloc((size_t)S * MG_ATT_TB * sizeof(float));
-    float *dst = (float *)malloc((size_t)S * MG_ATT_TB * sizeof(float));
+    /* Padded by one vector: transposed keys and values are read in whole vectors. */
+    float *kt = (float *)calloc((size_t)(S * D + 16), sizeof(float));
+    float *vt = (float *)calloc((size_t)(S * D + 16), sizeof(float));
+    float *pr = (float *)malloc((size_t)(ldp * MG_ATT_TB) * sizeof(float));
+    float *dsr = (float *)malloc((size_t)(ldp * MG_ATT_TB) * sizeof(float));
 #pragma omp for schedule(dynamic, 1) collapse(2)
     for (int64_t b = 0; b < B; b++) {
       for (int64_t kh = 0; kh < KV; kh++) {
@@ -413,45 +476,45 @@ void mg_attention_bwd(const float *q, const float *k, const float *v, const floa
             for (int64_t tt = 0; tt < tb; tt++) {
               int64_t t = t0 + tt, qo = ((b * T + t) * NH + h) * D;
               const float *qi = q + qo, *oi = o + qo, *gi = dout + qo;
-              float *dqi = dq + qo;
-              int64_t last = off + t < S ? off + t : S - 1, n = last + 1;
+              float *dqi = dq + qo, *s = pr + tt * ldp, *dp = dsr + tt * ldp;
+              int64_t last = off + t < S ? off + t : S - 1, n = last + 1, n16 = MG_PAD16(n);
               if (!mg_row_probs(qi, kt, S, D, last, mb, scale, s)) {
                 for (int64_t c = 0; c < D; c++) dqi[c] = 0.f;
-                for (int64_t j = 0; j < S; j++) pt[j * tb + tt] = dst[j * tb + tt] = 0.f;
+                memset(s, 0, (size_t)ldp * sizeof(float));
+                memset(dp, 0, (size_t)ldp * sizeof(float));
                 continue;
               }
               float di = 0.f;
               for (int64_t c = 0; c < D; c++) di += gi[c] * oi[c];
               mg_dots_t(gi, vt, S, D, n, 1.0f, dp);
+              /* s is 0 from n on (and vt finite), so dS is too. */
+              for (int64_t j0 = 0; j0 < n16; j0 += 16) {
 #pragma omp simd
-              for (int64_t j = 0; j < n; j++) dp[j] = s[j] * (dp[j] - di) * scale;
-              mg_wsum_rows(dp, kb, ld, n, D, 0, dqi);
-              for (int64_t j = 0; j < n; j++) {
-                pt[j * tb + tt] = s[j];
-                dst[j * tb + tt] = dp[j];
+                for (int64_t j = j0; j < j0 + 16; j++) dp[j] = s[j] * (dp[j] - di) * scale;
               }
-              for (int64_t j = n; j < S; j++) pt[j * tb + tt] = dst[j * tb + tt] = 0.f;
+              mg_wsum_rows(dp, kb, ld, n, D, 0, dqi);
+              if (n16 < ldp) {
+                memset(s + n16, 0, (size_t)(ldp - n16) * sizeof(float));
+                memset(dp + n16, 0, (size_t)(ldp - n16) * sizeof(float));
+              }
             }
-            /* Key j is seen by rows t ≥ j − off of this block. */
+            /* Key j is seen by rows tt ≥ j − off − t0 of this block (P and dS are 0 above). */
             const float *qb = q + ((b * T + t0) * NH + h) * D, *gb = dout + ((b * T + t0) * NH + h) * D;
-            for (int64_t j = 0; j < S; j++) {
-              int64_t first = j - off - t0;
+            for (int64_t j0 = 0; j0 < S; j0 += 4) {
+              int64_t first = j0 - off - t0, jn = S - j0 < 4 ? S - j0 : 4;
               if (first < 0) first = 0;
-              if (first >= tb) continue;
-              const float *pj = pt + j * tb + first, *dj = dst + j * tb + first;
-              mg_wsum_rows(pj, gb + first * ldq, ldq, tb - first, D, 1, dvb + j * ld);
-              mg_wsum_rows(dj, qb + first * ldq, ldq, tb - first, D, 1, dkb + j * ld);
+              if (first >= tb) break;
+              mg_acc_tn4(pr, ldp, j0, jn, gb, ldq, first, tb, D, dvb, ld);
+              mg_acc_tn4(dsr, ldp, j0, jn, qb, ldq, first, tb, D, dkb, ld);
             }
           }
         }
       }
     }
-    free(dst);
-    free(pt);
+    free(dsr);
+    free(pr);
     free(vt);
     free(kt);
-    free(dp);
-    free(s);
   }
 }
 
