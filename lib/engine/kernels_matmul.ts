@@ -55,7 +55,9 @@ function batchIndexMap(opBatch: readonly number[], outBatch: readonly number[]):
 
 /**
  * Compute `out = op(a)·op(b)` for rank ≥ 2 float32 tensors with broadcasting batch dims,
- * allocating the output. Returns the output and its [batch, M, N] sizes.
+ * allocating the output. With `rowBias` (length N), when the product is a single GEMM, the output
+ * starts as the bias in every row and sgemm adds the product to it (`beta = 1`); the caller is
+ * told through `biasAdded` whether that happened.
  */
 export function blasBatchMatMul(
   blas: BlasLib,
@@ -64,6 +66,8 @@ export function blasBatchMatMul(
   b: TensorInfo,
   transposeA: boolean,
   transposeB: boolean,
+  rowBias?: TensorInfo,
+  biasAdded?: { value: boolean },
 ): TensorInfo {
   if (a.dtype !== "float32" || b.dtype !== "float32") {
     throw new Error(`BatchMatMul: only float32 is supported, got ${a.dtype} and ${b.dtype}`);
@@ -93,7 +97,13 @@ export function blasBatchMatMul(
   const lda = transposeA ? m : k, ldb = transposeB ? k : n;
   if (nb === 1 && !transposeA && na === total) {
     // [batch·M, K] × [K, N] in one call.
-    blas.sgemm(false, transposeB, total * m, n, k, 1, av, lda, bv, ldb, 0, cv, n);
+    let beta = 0;
+    if (rowBias && sizeOf(rowBias.shape) === n && biasAdded) {
+      fillRows(cv, f32View(backend, rowBias));
+      beta = 1;
+      biasAdded.value = true;
+    }
+    blas.sgemm(false, transposeB, total * m, n, k, 1, av, lda, bv, ldb, beta, cv, n);
     return out;
   }
   const ia = batchIndexMap(batchA, outBatch), ib = batchIndexMap(batchB, outBatch);
@@ -116,6 +126,16 @@ export function blasBatchMatMul(
     );
   }
   return out;
+}
+
+/** Fill `c` with copies of `row` (c.length a multiple of row.length), doubling the copied span. */
+function fillRows(c: Float32Array, row: Float32Array): void {
+  c.set(row, 0);
+  for (let filled = row.length; filled < c.length;) {
+    const len = Math.min(filled, c.length - filled);
+    c.copyWithin(filled, 0, len);
+    filled += len;
+  }
 }
 
 /** Add `bias` (broadcast to `shape`) into `c` in place. */
@@ -185,6 +205,7 @@ export function blasMatMulKernels(blas: BlasLib): KernelConfig[] {
   const fused = (args: MatMulArgs): TensorInfo => {
     const { a, b, bias, preluActivationWeights } = args.inputs;
     const backend = args.backend;
+    const biasAdded = { value: false };
     const out = blasBatchMatMul(
       blas,
       backend,
@@ -192,11 +213,15 @@ export function blasMatMulKernels(blas: BlasLib): KernelConfig[] {
       b,
       !!args.attrs.transposeA,
       !!args.attrs.transposeB,
+      bias?.dtype === "float32" ? bias : undefined,
+      biasAdded,
     );
     const activation = (args.attrs.activation as string | undefined) ?? "linear";
-    if (bias == null && activation === "linear") return out;
+    if ((bias == null || biasAdded.value) && activation === "linear") return out;
     const c = f32View(backend, out);
-    if (bias != null) addBias(c, out.shape, f32View(backend, bias), bias.shape);
+    if (bias != null && !biasAdded.value) {
+      addBias(c, out.shape, f32View(backend, bias), bias.shape);
+    }
     const prelu = preluActivationWeights == null ? null : {
       v: f32View(backend, preluActivationWeights),
       shape: preluActivationWeights.shape,

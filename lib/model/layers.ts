@@ -201,6 +201,8 @@ export function matMul<T extends tf.Tensor>(a: T, b: tf.Tensor): T {
  * ```
  */
 export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor2D {
+  // On the BLAS kernels the bias is the GEMM's starting output (one kernel instead of two).
+  if (b && blasKernelsActive()) return tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D;
   const y = matMul(x, w);
   if (!b) return y;
   return tf.tidy(() => tf.add(y, b)) as tf.Tensor2D;

@@ -116,6 +116,36 @@ Deno.test("_FusedMatMul on the fast backend adds bias and activations like the c
   }
 });
 
+Deno.test("_FusedMatMul starts a folded GEMM from its row bias and keeps other bias shapes exact", async () => {
+  if (!HAS_BLAS) return skip("BLAS _FusedMatMul", "OpenBLAS not installed");
+  const rng = new Rng(15);
+  const a = randn(rng, [12, 7]), a3 = randn(rng, [2, 6, 7]), b = randn(rng, [7, 5]);
+  for (const biasShape of [[5], [1, 5], [12, 5], [1]]) {
+    const bias = randn(rng, biasShape);
+    // Value and gradients (bias gradient included) of sum(fused(a, b, bias) · w); a batched
+    // left operand folds into the same GEMM (value only: tfjs's fused gradient does not
+    // reduce broadcast batch dims).
+    const w = randn(rng, [12, 5]);
+    const run = () => {
+      const f = (x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) =>
+        tf.sum(tf.mul(tf.fused.matMul({ a: x, b: y, bias: z }), w));
+      const g = tf.grads(f)([a, b, bias]);
+      const batched = biasShape.length === 2 && biasShape[0] === 12
+        ? []
+        : [data(tf.fused.matMul({ a: a3, b, bias }))];
+      return [data(tf.fused.matMul({ a, b, bias })), ...g.map(data), ...batched];
+    };
+    await initBackend("cpu");
+    const ref = run();
+    await initBackend("fast");
+    const got = run();
+    assert.equal(got.length, ref.length);
+    for (const [i, what] of ["value", "da", "db", "dbias", "batched value"].entries()) {
+      if (i < got.length) assertClose(got[i], ref[i], `fused row bias [${biasShape}] ${what}`);
+    }
+  }
+});
+
 Deno.test("BatchMatMul on the fast backend handles a large folded GEMM exactly like the cpu backend", async () => {
   if (!HAS_BLAS) return skip(NAME, "OpenBLAS not installed");
   const rng = new Rng(14);
