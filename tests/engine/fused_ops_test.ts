@@ -68,6 +68,8 @@ Deno.test("causalAttention() native kernels match the composite for GQA, cached 
     { B: 1, T: 70, S: 70, NH: 2, KV: 1, D: 64, mask: false },
     { B: 2, T: 20, S: 90, NH: 2, KV: 2, D: 48, mask: true },
     { B: 2, T: 140, S: 150, NH: 2, KV: 1, D: 16, mask: true },
+    // four-row blocks with a scalar column tail (D % 16 = 4) and hidden keys
+    { B: 2, T: 9, S: 12, NH: 2, KV: 1, D: 20, mask: true },
   ];
   for (const c of cases) {
     const q = randn(rng, [c.B, c.T, c.NH * c.D]);

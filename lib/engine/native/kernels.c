@@ -266,6 +266,94 @@ static void mg_wsum_rows(const float *w, const float *x, int64_t ld, int64_t n, 
 }
 
 /*
+ * mg_dots_t for four query rows at once (row r at q + r·ldq, scores at s + r·lds): each loaded
+ * vector of transposed keys serves four rows. Computes MG_PAD16(n) scores per row, like mg_dots_t.
+ */
+static void mg_dots_t4(const float *q, int64_t ldq, const float *xt, int64_t S, int64_t D,
+                       int64_t n, float scale, float *s, int64_t lds) {
+  n = MG_PAD16(n);
+  const float *q0 = q, *q1 = q + ldq, *q2 = q + 2 * ldq, *q3 = q + 3 * ldq;
+  int64_t j = 0;
+  for (; j + 32 <= n; j += 32) {
+    mg_v16 a00 = {0}, a01 = {0}, a10 = {0}, a11 = {0}, a20 = {0}, a21 = {0}, a30 = {0}, a31 = {0};
+    for (int64_t c = 0; c < D; c++) {
+      const float *r = xt + c * S + j;
+      mg_v16 x0 = MG_V16(r), x1 = MG_V16(r + 16);
+      a00 += q0[c] * x0;
+      a01 += q0[c] * x1;
+      a10 += q1[c] * x0;
+      a11 += q1[c] * x1;
+      a20 += q2[c] * x0;
+      a21 += q2[c] * x1;
+      a30 += q3[c] * x0;
+      a31 += q3[c] * x1;
+    }
+    MG_V16(s + j) = a00 * scale;
+    MG_V16(s + j + 16) = a01 * scale;
+    MG_V16(s + lds + j) = a10 * scale;
+    MG_V16(s + lds + j + 16) = a11 * scale;
+    MG_V16(s + 2 * lds + j) = a20 * scale;
+    MG_V16(s + 2 * lds + j + 16) = a21 * scale;
+    MG_V16(s + 3 * lds + j) = a30 * scale;
+    MG_V16(s + 3 * lds + j + 16) = a31 * scale;
+  }
+  for (; j < n; j += 16) {
+    mg_v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+    for (int64_t c = 0; c < D; c++) {
+      mg_v16 x0 = MG_V16(xt + c * S + j);
+      a0 += q0[c] * x0;
+      a1 += q1[c] * x0;
+      a2 += q2[c] * x0;
+      a3 += q3[c] * x0;
+    }
+    MG_V16(s + j) = a0 * scale;
+    MG_V16(s + lds + j) = a1 * scale;
+    MG_V16(s + 2 * lds + j) = a2 * scale;
+    MG_V16(s + 3 * lds + j) = a3 * scale;
+  }
+}
+
+/*
+ * mg_wsum_rows for four weight rows at once (w + r·ldw → out + r·ldo, overwritten): each loaded
+ * row of x serves four outputs. Weights must be 0 where a row should not sum (beyond its keys).
+ */
+static void mg_wsum_rows4(const float *w, int64_t ldw, const float *x, int64_t ld, int64_t n,
+                          int64_t D, float *out, int64_t ldo) {
+  int64_t c = 0;
+  for (; c + 64 <= D; c += 64) {
+    mg_v16 acc[4][4] = {{{0}}};
+    for (int64_t j = 0; j < n; j++) {
+      const float *r = x + j * ld + c;
+      mg_v16 x0 = MG_V16(r), x1 = MG_V16(r + 16), x2 = MG_V16(r + 32), x3 = MG_V16(r + 48);
+      for (int i = 0; i < 4; i++) {
+        float wj = w[i * ldw + j];
+        acc[i][0] += wj * x0;
+        acc[i][1] += wj * x1;
+        acc[i][2] += wj * x2;
+        acc[i][3] += wj * x3;
+      }
+    }
+    for (int i = 0; i < 4; i++)
+      for (int u = 0; u < 4; u++) MG_V16(out + i * ldo + c + 16 * u) = acc[i][u];
+  }
+  for (; c + 16 <= D; c += 16) {
+    mg_v16 acc[4] = {{0}};
+    for (int64_t j = 0; j < n; j++) {
+      mg_v16 xr = MG_V16(x + j * ld + c);
+      for (int i = 0; i < 4; i++) acc[i] += w[i * ldw + j] * xr;
+    }
+    for (int i = 0; i < 4; i++) MG_V16(out + i * ldo + c) = acc[i];
+  }
+  for (; c < D; c++) {
+    for (int i = 0; i < 4; i++) {
+      float a = 0.f;
+      for (int64_t j = 0; j < n; j++) a += w[i * ldw + j] * x[j * ld + c];
+      out[i * ldo + c] = a;
+    }
+  }
+}
+
+/*
  * Turn scores s[0..n) into softmax weights in place; keys with keymask[j] == 0 get weight 0, and
  * so do s[n..MG_PAD16(n)) (s needs that room): every loop runs over whole vectors. Returns 0 when
  * no key is visible (s is then all zeros), else 1.
@@ -354,8 +442,9 @@ void mg_attention_fwd(const float *q, const float *k, const float *v, const floa
   int direct = rep * T <= MG_ATT_DIRECT;
 #pragma omp parallel if (mg_attention_parallel(B, NH, T, S, D))
   {
-    /* Padded by one vector: scores and transposed keys are processed in whole vectors. */
-    float *s = (float *)malloc((size_t)(S + 16) * sizeof(float));
+    /* Four score rows, each padded to whole vectors; transposed keys padded by one vector. */
+    int64_t lds = MG_PAD16(S), ldq = (int64_t)NH * D;
+    float *s = (float *)malloc((size_t)(4 * lds) * sizeof(float));
     float *kt = direct ? NULL : (float *)calloc((size_t)(S * D + 16), sizeof(float));
 #pragma omp for schedule(dynamic, 1) collapse(2)
     for (int64_t b = 0; b < B; b++) {
@@ -364,7 +453,20 @@ void mg_attention_fwd(const float *q, const float *k, const float *v, const floa
         const float *mb = keymask ? keymask + b * S : NULL;
         if (!direct) mg_transpose_rows(kb, ld, S, D, kt);
         for (int64_t h = kh * rep; h < (kh + 1) * rep; h++) {
-          for (int64_t t = 0; t < T; t++) {
+          int64_t t = 0;
+          /* Four query rows at a time: every key and value row loaded serves all four. */
+          for (; !direct && t + 4 <= T; t += 4) {
+            int64_t nmax = off + t + 3 < S ? off + t + 4 : S;
+            mg_dots_t4(q + ((b * T + t) * NH + h) * D, ldq, kt, S, D, nmax, scale, s, lds);
+            for (int64_t r = 0; r < 4; r++) {
+              int64_t n = off + t + r < S ? off + t + r + 1 : S, n16 = MG_PAD16(n);
+              float *sr = s + r * lds;
+              mg_softmax_visible(sr, n, mb); /* an invisible row is all zeros: output 0 */
+              for (int64_t j = n16; j < nmax; j++) sr[j] = 0.f;
+            }
+            mg_wsum_rows4(s, lds, vb, ld, nmax, D, o + ((b * T + t) * NH + h) * D, ldq);
+          }
+          for (; t < T; t++) {
             const float *qi = q + ((b * T + t) * NH + h) * D;
             float *oi = o + ((b * T + t) * NH + h) * D;
             int64_t last = off + t < S ? off + t : S - 1;
@@ -473,7 +575,33 @@ void mg_attention_bwd(const float *q, const float *k, const float *v, const floa
         for (int64_t h = kh * rep; h < (kh + 1) * rep; h++) {
           for (int64_t t0 = 0; t0 < T; t0 += MG_ATT_TB) {
             int64_t tb = T - t0 < MG_ATT_TB ? T - t0 : MG_ATT_TB;
-            for (int64_t tt = 0; tt < tb; tt++) {
+            int64_t tt = 0;
+            /* Four query rows at a time: every key and value row loaded serves all four. */
+            for (; tt + 4 <= tb; tt += 4) {
+              int64_t t = t0 + tt, qo = ((b * T + t) * NH + h) * D;
+              int64_t nmax = off + t + 3 < S ? off + t + 4 : S;
+              float *s4 = pr + tt * ldp, *dp4 = dsr + tt * ldp;
+              mg_dots_t4(q + qo, ldq, kt, S, D, nmax, scale, s4, ldp);
+              mg_dots_t4(dout + qo, ldq, vt, S, D, nmax, 1.0f, dp4, ldp);
+              for (int64_t r = 0; r < 4; r++) {
+                int64_t n = off + t + r < S ? off + t + r + 1 : S, n16 = MG_PAD16(n);
+                float *s = s4 + r * ldp, *dp = dp4 + r * ldp;
+                const float *oi = o + qo + r * ldq, *gi = dout + qo + r * ldq;
+                mg_softmax_visible(s, n, mb); /* an invisible row is all zeros, so are dS, dq */
+                float di = 0.f;
+                for (int64_t c = 0; c < D; c++) di += gi[c] * oi[c];
+                for (int64_t j0 = 0; j0 < n16; j0 += 16) {
+#pragma omp simd
+                  for (int64_t j = j0; j < j0 + 16; j++) dp[j] = s[j] * (dp[j] - di) * scale;
+                }
+                if (n16 < ldp) {
+                  memset(s + n16, 0, (size_t)(ldp - n16) * sizeof(float));
+                  memset(dp + n16, 0, (size_t)(ldp - n16) * sizeof(float));
+                }
+              }
+              mg_wsum_rows4(dp4, ldp, kb, ld, nmax, D, dq + qo, ldq);
+            }
+            for (; tt < tb; tt++) {
               int64_t t = t0 + tt, qo = ((b * T + t) * NH + h) * D;
               const float *qi = q + qo, *oi = o + qo, *gi = dout + qo;
               float *dqi = dq + qo, *s = pr + tt * ldp, *dp = dsr + tt * ldp;
