@@ -1,7 +1,8 @@
 /**
  * BLAS-backed `BatchMatMul` and `_FusedMatMul` kernels for the tfjs wasm backend. Transposes are
  * handed to sgemm (no copies), batch dimensions broadcast, and a batch-free right operand folds
- * the whole left batch into a single GEMM.
+ * the whole left batch into a single GEMM. A fused bias becomes the GEMM's starting output, and a
+ * product with only a few rows (a decoding step) goes to sgemm four rows at a time.
  *
  * @module
  */
@@ -14,6 +15,11 @@ interface MatMulArgs {
   backend: WasmBackendLike;
   attrs: NamedAttrMap;
 }
+
+/** Rows per sgemm call when a product has only a few rows (see {@link SKINNY_MAX_ROWS}). */
+export const SKINNY_ROWS = 4;
+/** Products with at most this many rows (and more than SKINNY_ROWS) are split into blocks. */
+export const SKINNY_MAX_ROWS = 64;
 
 /** Broadcast two batch shapes (numpy rules); throws naming both shapes on mismatch. */
 export function broadcastBatch(a: readonly number[], b: readonly number[]): number[] {
@@ -103,7 +109,32 @@ export function blasBatchMatMul(
       beta = 1;
       biasAdded.value = true;
     }
-    blas.sgemm(false, transposeB, total * m, n, k, 1, av, lda, bv, ldb, beta, cv, n);
+    const rows = total * m;
+    if (!transposeB && rows > SKINNY_ROWS && rows <= SKINNY_MAX_ROWS) {
+      // A few rows (decoding): OpenBLAS's small-matrix path is much faster on ≤ 4 rows than its
+      // packed GEMM on 8–64 (measured: 8 rows × the 2.5M model's weights, 1.1 ms as one call,
+      // 0.6 ms as two calls of 4), so the rows go in blocks of SKINNY_ROWS.
+      for (let r0 = 0; r0 < rows; r0 += SKINNY_ROWS) {
+        const r = Math.min(SKINNY_ROWS, rows - r0);
+        blas.sgemm(
+          false,
+          false,
+          r,
+          n,
+          k,
+          1,
+          av.subarray(r0 * k, (r0 + r) * k),
+          lda,
+          bv,
+          ldb,
+          beta,
+          cv.subarray(r0 * n, (r0 + r) * n),
+          n,
+        );
+      }
+      return out;
+    }
+    blas.sgemm(false, transposeB, rows, n, k, 1, av, lda, bv, ldb, beta, cv, n);
     return out;
   }
   const ia = batchIndexMap(batchA, outBatch), ib = batchIndexMap(batchB, outBatch);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { initBackend } from "../../lib/engine/backend.ts";
 import { fastInfo } from "../../lib/engine/fast.ts";
 import { loadBlas, SMALL_GEMM } from "../../lib/engine/blas.ts";
-import { broadcastBatch } from "../../lib/engine/kernels_matmul.ts";
+import { broadcastBatch, SKINNY_MAX_ROWS, SKINNY_ROWS } from "../../lib/engine/kernels_matmul.ts";
 import { Rng } from "../../lib/util/rng.ts";
 import { assertClose, data, HAS_BLAS, randn, skip, stockAndFast } from "./_helpers.ts";
 
@@ -114,6 +114,18 @@ Deno.test("_FusedMatMul on the fast backend adds bias and activations like the c
       assertClose(run(), ref, `fused ${activation} ta=${ta} tb=${tb} batch=[${batch}]`);
     }
   }
+});
+
+Deno.test("BatchMatMul with a few rows (split into blocks of SKINNY_ROWS) equals the cpu backend", async () => {
+  if (!HAS_BLAS) return skip(NAME, "OpenBLAS not installed");
+  const rng = new Rng(16);
+  const b = randn(rng, [33, 70]);
+  for (const shape of [[3, 33], [5, 33], [10, 33], [2, 5, 33], [SKINNY_MAX_ROWS, 33], [65, 33]]) {
+    const a = randn(rng, shape);
+    const [stock, fast] = await stockAndFast(() => data(tf.matMul(a, b)));
+    assertClose(fast, stock, `rows of [${shape}]`);
+  }
+  assert.equal(SKINNY_ROWS, 4);
 });
 
 Deno.test("_FusedMatMul starts a folded GEMM from its row bias and keeps other bias shapes exact", async () => {
