@@ -3,7 +3,13 @@ import assert from "node:assert/strict";
 import { initBackend } from "../../lib/engine/backend.ts";
 import { fastInfo } from "../../lib/engine/fast.ts";
 import { loadBlas, SMALL_GEMM } from "../../lib/engine/blas.ts";
-import { broadcastBatch, SKINNY_MAX_ROWS, SKINNY_ROWS } from "../../lib/engine/kernels_matmul.ts";
+import {
+  broadcastBatch,
+  SKINNY_CACHED_WEIGHTS,
+  SKINNY_MAX_ROWS,
+  SKINNY_ROWS,
+  skinnyRows,
+} from "../../lib/engine/kernels_matmul.ts";
 import { Rng } from "../../lib/util/rng.ts";
 import { assertClose, data, HAS_BLAS, randn, skip, stockAndFast } from "./_helpers.ts";
 
@@ -126,6 +132,14 @@ Deno.test("BatchMatMul with a few rows (split into blocks of SKINNY_ROWS) equals
     assertClose(fast, stock, `rows of [${shape}]`);
   }
   assert.equal(SKINNY_ROWS, 4);
+});
+
+Deno.test("skinnyRows() splits only few-row products whose weights stay in cache", () => {
+  assert.equal(skinnyRows(8, 256 * 512), true); // a decoding step of the 2.5M model
+  assert.equal(skinnyRows(SKINNY_MAX_ROWS, SKINNY_CACHED_WEIGHTS), true);
+  assert.equal(skinnyRows(SKINNY_MAX_ROWS + 1, 256 * 512), false); // a prefill
+  assert.equal(skinnyRows(8, 896 * 4864), false); // a 0.5B model's MLP, read from memory
+  assert.equal(skinnyRows(1, 896 * 151936), false);
 });
 
 Deno.test("_FusedMatMul starts a folded GEMM from its row bias and keeps other bias shapes exact", async () => {
