@@ -152,6 +152,31 @@ Deno.test("causalAttention() with keyLength reads only the keys in use of a buff
   );
 });
 
+Deno.test("causalAttention() gives zeros and zero gradients for query rows that see no key", async () => {
+  if (!await nativeOrSkip("fused attention")) return;
+  const rng = new Rng(41);
+  // T = 6 rows per head: one four-row block and two single rows; row 0 hides keys 0..4, so its
+  // queries 0..4 (in both parts) see nothing.
+  const B = 2, T = 6, NH = 4, KV = 2, D = 16;
+  const q = randn(rng, [B, T, NH * D]), k = randn(rng, [B, T, KV * D]);
+  const v = randn(rng, [B, T, KV * D]);
+  const m = new Float32Array(B * T).fill(1);
+  for (let j = 0; j < 5; j++) m[j] = 0;
+  const opts = { numHeads: NH, numKvHeads: KV, keyMask: tf.tensor(m, [B, T]) };
+  const fast = valueAndGrads((a, b, d) => causalAttention(a, b, d, opts), [q, k, v], new Rng(5));
+  const comp = valueAndGrads(
+    (a, b, d) => causalAttentionComposite(a, b, d, opts),
+    [q, k, v],
+    new Rng(5),
+  );
+  assert.ok(fast.y.slice(0, 5 * NH * D).every((x) => x === 0), "hidden rows give 0");
+  assert.ok(fast.grads[0].slice(0, 5 * NH * D).every((x) => x === 0), "and no dq");
+  assertClose(fast.y, comp.y, "attention with hidden rows");
+  for (const [i, n] of ["dq", "dk", "dv"].entries()) {
+    assertClose(fast.grads[i], comp.grads[i], `attention ${n} with hidden rows`, 2e-4, 1e-3);
+  }
+});
+
 Deno.test("causalAttention() makes the first query attend only to the first key", async () => {
   await initBackend("fast");
   const q = tf.tensor3d([[[1, 0], [0, 1]]]), k = tf.tensor3d([[[5, 0], [0, 5]]]);

@@ -543,6 +543,29 @@ static void mg_acc_tn4(const float *a, int64_t lda, int64_t j0, int64_t jn, cons
   }
 }
 
+/*
+ * One query row of the attention backward, in place on its padded rows of P and dS (ldp floats
+ * each): s holds the scores and dp the products do·v_j for keys 0..MG_PAD16(n) − 1. Turns s into
+ * the softmax P and dp into dS = P ∘ (dp − do·o) · scale, zero beyond key n − 1 (and everywhere
+ * for a row that sees no key).
+ */
+static void mg_grad_scores_row(float *s, float *dp, int64_t n, int64_t ldp, const float *keymask,
+                               const float *gi, const float *oi, int64_t D, float scale) {
+  int64_t n16 = MG_PAD16(n);
+  mg_softmax_visible(s, n, keymask);
+  float di = 0.f;
+  for (int64_t c = 0; c < D; c++) di += gi[c] * oi[c];
+  /* s is 0 from n on (and dp finite), so dS is too. */
+  for (int64_t j0 = 0; j0 < n16; j0 += 16) {
+#pragma omp simd
+    for (int64_t j = j0; j < j0 + 16; j++) dp[j] = s[j] * (dp[j] - di) * scale;
+  }
+  if (n16 < ldp) {
+    memset(s + n16, 0, (size_t)(ldp - n16) * sizeof(float));
+    memset(dp + n16, 0, (size_t)(ldp - n16) * sizeof(float));
+  }
+}
+
 /**
  * Backward of mg_attention_fwd (with ldS = S) given o and do; writes dq [B,T,NH,D], dk and dv
  * [B,S,KV,D] (overwritten). Work is split over (batch, kv head) so dk/dv rows have a single
@@ -584,47 +607,20 @@ void mg_attention_bwd(const float *q, const float *k, const float *v, const floa
               mg_dots_t4(q + qo, ldq, kt, S, D, nmax, scale, s4, ldp);
               mg_dots_t4(dout + qo, ldq, vt, S, D, nmax, 1.0f, dp4, ldp);
               for (int64_t r = 0; r < 4; r++) {
-                int64_t n = off + t + r < S ? off + t + r + 1 : S, n16 = MG_PAD16(n);
-                float *s = s4 + r * ldp, *dp = dp4 + r * ldp;
-                const float *oi = o + qo + r * ldq, *gi = dout + qo + r * ldq;
-                mg_softmax_visible(s, n, mb); /* an invisible row is all zeros, so are dS, dq */
-                float di = 0.f;
-                for (int64_t c = 0; c < D; c++) di += gi[c] * oi[c];
-                for (int64_t j0 = 0; j0 < n16; j0 += 16) {
-#pragma omp simd
-                  for (int64_t j = j0; j < j0 + 16; j++) dp[j] = s[j] * (dp[j] - di) * scale;
-                }
-                if (n16 < ldp) {
-                  memset(s + n16, 0, (size_t)(ldp - n16) * sizeof(float));
-                  memset(dp + n16, 0, (size_t)(ldp - n16) * sizeof(float));
-                }
+                int64_t n = off + t + r < S ? off + t + r + 1 : S;
+                mg_grad_scores_row(s4 + r * ldp, dp4 + r * ldp, n, ldp, mb, dout + qo + r * ldq,
+                                   o + qo + r * ldq, D, scale);
               }
               mg_wsum_rows4(dp4, ldp, kb, ld, nmax, D, dq + qo, ldq);
             }
             for (; tt < tb; tt++) {
               int64_t t = t0 + tt, qo = ((b * T + t) * NH + h) * D;
-              const float *qi = q + qo, *oi = o + qo, *gi = dout + qo;
-              float *dqi = dq + qo, *s = pr + tt * ldp, *dp = dsr + tt * ldp;
-              int64_t last = off + t < S ? off + t : S - 1, n = last + 1, n16 = MG_PAD16(n);
-              if (!mg_row_probs(qi, kt, S, D, last, mb, scale, s)) {
-                for (int64_t c = 0; c < D; c++) dqi[c] = 0.f;
-                memset(s, 0, (size_t)ldp * sizeof(float));
-                memset(dp, 0, (size_t)ldp * sizeof(float));
-                continue;
-              }
-              float di = 0.f;
-              for (int64_t c = 0; c < D; c++) di += gi[c] * oi[c];
-              mg_dots_t(gi, vt, S, D, n, 1.0f, dp);
-              /* s is 0 from n on (and vt finite), so dS is too. */
-              for (int64_t j0 = 0; j0 < n16; j0 += 16) {
-#pragma omp simd
-                for (int64_t j = j0; j < j0 + 16; j++) dp[j] = s[j] * (dp[j] - di) * scale;
-              }
-              mg_wsum_rows(dp, kb, ld, n, D, 0, dqi);
-              if (n16 < ldp) {
-                memset(s + n16, 0, (size_t)(ldp - n16) * sizeof(float));
-                memset(dp + n16, 0, (size_t)(ldp - n16) * sizeof(float));
-              }
+              int64_t n = off + t < S ? off + t + 1 : S;
+              float *s = pr + tt * ldp, *dp = dsr + tt * ldp;
+              mg_dots_t(q + qo, kt, S, D, n, scale, s);
+              mg_dots_t(dout + qo, vt, S, D, n, 1.0f, dp);
+              mg_grad_scores_row(s, dp, n, ldp, mb, dout + qo, o + qo, D, scale);
+              mg_wsum_rows(dp, kb, ld, n, D, 0, dq + qo); /* 0 for a row that sees no key */
             }
             /* Key j is seen by rows tt ≥ j − off − t0 of this block (P and dS are 0 above). */
             const float *qb = q + ((b * T + t0) * NH + h) * D, *gb = dout + ((b * T + t0) * NH + h) * D;
