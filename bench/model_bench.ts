@@ -288,19 +288,19 @@ export async function benchModel(o: BenchOptions): Promise<Record<string, unknow
   await prefill();
   const prefillS = await time(prefill, o.steps);
   progress("prefill measured");
-  let decodeS = Infinity;
   const decode = async () => {
     const cache = new KVCache(o.layers);
     let next = await pick(model.forward(ids.map((r) => r.slice(0, o.prompt)), { cache }));
     const t0 = performance.now();
     for (let i = 0; i < o.new; i++) next = await pick(model.forward(next, { cache }));
-    decodeS = Math.min(decodeS, (performance.now() - t0) / 1000);
+    const s = (performance.now() - t0) / 1000;
     cache.dispose();
+    return s;
   };
   await decode();
   progress("decode warmed up");
-  decodeS = Infinity;
-  for (let i = 0; i < o.steps; i++) await decode();
+  let decodeS = Infinity;
+  for (let i = 0; i < o.steps; i++) decodeS = Math.min(decodeS, await decode());
   const n = o.batch * o.seq;
   const trainFlops = 3 * forwardFlops(o, n, o.seq);
   const gflops = o.train === 0 ? null : trainFlops / trainS / 1e9;

@@ -3,7 +3,7 @@ import { join } from "node:path";
 /** Repository root. */
 export const ROOT = join(import.meta.dirname!, "..", "..");
 
-/** Run an experiment script; returns exit code, stdout and stderr. */
+/** Run a repository script (path relative to the root); returns exit code, stdout and stderr. */
 export async function runScript(
   script: string,
   args: readonly string[],

@@ -1,25 +1,16 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import { fileURLToPath } from "node:url";
 import { initBackend } from "../../lib/engine/backend.ts";
 import { sequenceLogprobs } from "../../lib/model/logprob.ts";
 import { makeCheckpoint } from "../../lib/model/make_model.ts";
 import { Qwen2Model } from "../../lib/model/qwen2.ts";
+import { runScript } from "../experiments/_run.ts";
 import { naiveForward } from "./qwen2_naive.ts";
 
-const SCORE = fileURLToPath(new URL("../../tools/score.ts", import.meta.url));
 const IDS = [72, 101, 108, 108, 111, 32, 119, 111, 114, 108, 100, 3];
 
-async function runScore(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", SCORE, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+/** Run tools/score.ts with the given arguments. */
+const runScore = (args: string[]) => runScript("tools/score.ts", args);
 
 const CASES = [
   {
