@@ -147,11 +147,34 @@ export const UPDATES = defineTable("updates", "One row per training iteration.",
     "Generated (completion) tokens per second of rollout wall time.",
     { unit: "tokens/s" },
   ),
-  wall_s: col.float64("Wall-clock time of the whole iteration (rollout + update).", {
+  wall_s: col.float64(
+    "Wall-clock time of the whole iteration (rollout + update + evaluation, when one ran).",
+    { unit: "s" },
+  ),
+  rollout_s: col.float64("Wall-clock time of the iteration's rollouts (all groups).", {
     unit: "s",
   }),
+  update_s: col.float64("Wall-clock time of the iteration's MS-GRPO update.", { unit: "s" }),
+  eval_s: col.float64(
+    "Wall-clock time of the evaluation after this iteration (0 when none ran).",
+    { unit: "s" },
+  ),
+  idle_update: col.bool(
+    "Whether the update trained the entropy and KL terms alone: every advantage was 0 and " +
+      "`msgrpo.idle_update` is `regularize`.",
+  ),
+  signal_episodes: col.int32(
+    "Episodes of the pool with a non-zero advantage (the only ones |Â|-weighted sampling can " +
+      "draw); 0 means the iteration carried no policy-gradient signal.",
+    { unit: "episodes" },
+  ),
+  entropy_coef: col.float64(
+    "Entropy bonus coefficient used by the update (adapts when `msgrpo.entropy_target` is set).",
+    { unit: "-" },
+  ),
   updated: col.bool(
-    "Whether an optimiser step was taken (false when every advantage was 0).",
+    "Whether an optimiser step was taken (false when every advantage was 0 and " +
+      "`msgrpo.idle_update` is `skip`).",
   ),
 });
 
@@ -177,6 +200,15 @@ export const EVAL = defineTable("eval", "One row per evaluation episode.", {
     "Highest success probability any policy can reach from this initial state (exact for " +
       "Frozen Lake); null where unknown.",
     { unit: "probability", nullable: true },
+  ),
+  greedy_success: col.bool(
+    "Whether the same episode, played again with greedy decoding (temperature 0), reached the " +
+      "goal; null when the greedy pass was not run (`eval.greedy` false).",
+    { nullable: true },
+  ),
+  greedy_return: col.float64(
+    "Return of the greedy replay of the episode; null when it was not run.",
+    { unit: "reward", nullable: true },
   ),
 });
 

@@ -61,6 +61,46 @@ export interface CollatedBatch {
 }
 
 /**
+ * Merge rows that would contribute identically to the loss: the same prompt, the same completion
+ * and advantages of the same sign become one row with weight W = Σ w and advantage Σ w·Â / W.
+ *
+ * Exact for the clipped surrogate: for advantages of one sign, max(−Âρ, −Â·clip(ρ)) is Â times a
+ * term that depends only on the tokens, so the weighted sum over the merged rows is unchanged; the
+ * entropy and KL terms and the token count Σ w·m depend on the tokens and weights only. The merged
+ * row keeps the first row's old log-probabilities (the same tokens scored by the same policy; batched
+ * generation can differ in the last float bits). A group of episodes from one initial state repeats
+ * the same states and answers many times, so this shrinks an update's batch several-fold.
+ *
+ * @param rows training rows (e.g. one mini-batch).
+ * @returns merged rows, in order of first appearance.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mergeDuplicateRows } from "./batch.ts";
+ * const row = (advantage: number, weight: number) => ({ episode: 0, t: 0, promptIds: [1, 2],
+ *   completionIds: [3], oldLogprobs: [-0.5], advantage, weight });
+ * const merged = mergeDuplicateRows([row(1, 1), row(0.5, 2), row(-1, 1)]);
+ * assert.deepEqual(merged.map((r) => [r.weight, r.advantage]), [[3, 2 / 3], [1, -1]]);
+ * ```
+ */
+export function mergeDuplicateRows(rows: readonly TrainingRow[]): TrainingRow[] {
+  const merged = new Map<string, { row: TrainingRow; sum: number }>();
+  for (const r of rows) {
+    const key = `${r.advantage < 0 ? "-" : "+"}${r.promptIds.join(",")}|${
+      r.completionIds.join(",")
+    }`;
+    const m = merged.get(key);
+    if (m === undefined) {
+      merged.set(key, { row: { ...r }, sum: r.weight * r.advantage });
+    } else {
+      m.row.weight += r.weight;
+      m.sum += r.weight * r.advantage;
+    }
+  }
+  return [...merged.values()].map(({ row, sum }) => ({ ...row, advantage: sum / row.weight }));
+}
+
+/**
  * Turn the pool into training rows: every step of every episode with `timesDrawn[e] > 0` enters
  * once, with weight `timesDrawn[e]` and advantage `advantages[e]`.
  *

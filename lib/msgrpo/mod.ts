@@ -39,6 +39,7 @@ export {
   type CollatedBatch,
   collateRows,
   lossNormalizer,
+  mergeDuplicateRows,
   microBatches,
   type TrainingRow,
 } from "./batch.ts";

@@ -26,6 +26,11 @@ export interface EvaluateOptions {
   iteration: number;
   /** Sampling temperature (0 = greedy). */
   temperature: number;
+  /**
+   * Also replay every episode with greedy decoding and record it in `greedy_success` and
+   * `greedy_return` (default false: those columns are null).
+   */
+  greedy?: boolean;
   /** Sampling seed; the episodes themselves are fixed by the scenario. */
   seed: number;
   /** Format penalty (0 when evaluating, as in the spec). */
@@ -52,17 +57,23 @@ export async function evaluateScenario(
   options: EvaluateOptions,
 ): Promise<{ rows: EvalRow[]; stats: PlayStats }> {
   const seeds = scenario.episodeSeeds.slice(0, options.limit ?? scenario.episodeSeeds.length);
-  const specs = seeds.map((s) => ({
-    env: scenario.makeEnv({ renderStyle: options.renderStyle }),
-    initialStateSeed: s,
-    dynamicsSeed: s,
-  }));
-  const { episodes, stats } = await playEpisodes(specs, policy, {
-    temperature: options.temperature,
-    maxNewTokens: options.maxNewTokens,
-    formatPenalty: options.formatPenalty ?? 0,
-    seed: deriveSeed(options.seed, options.iteration, 0xe7),
-  });
+  const play = (temperature: number) =>
+    playEpisodes(
+      seeds.map((s) => ({
+        env: scenario.makeEnv({ renderStyle: options.renderStyle }),
+        initialStateSeed: s,
+        dynamicsSeed: s,
+      })),
+      policy,
+      {
+        temperature,
+        maxNewTokens: options.maxNewTokens,
+        formatPenalty: options.formatPenalty ?? 0,
+        seed: deriveSeed(options.seed, options.iteration, 0xe7),
+      },
+    );
+  const { episodes, stats } = await play(options.temperature);
+  const greedy = options.greedy ? (await play(0)).episodes : null;
   const optimal = scenario.kind === "frozen_lake" ? _optima(scenario) : null;
   const rows = episodes.map((e, k) => ({
     iteration: options.iteration,
@@ -74,6 +85,8 @@ export async function evaluateScenario(
     length: e.steps.length,
     valid_rate: e.steps.filter((s) => s.valid).length / Math.max(1, e.steps.length),
     optimal_success: optimal ? optimal[k] : null,
+    greedy_success: greedy ? greedy[k].success : null,
+    greedy_return: greedy ? greedy[k].return : null,
   }));
   return { rows, stats };
 }

@@ -30,6 +30,10 @@ export interface TrainerState {
   lora: boolean;
   /** Base checkpoint folder of the run. */
   baseModel: string;
+  /** The adaptive entropy coefficient for the next update (`msgrpo.entropy_target`). */
+  entropyCoef?: number;
+  /** Initial-state seeds in the replay buffer (`msgrpo.replay_groups`), oldest first. */
+  replay?: number[];
 }
 
 /** Folder names inside a run directory. */

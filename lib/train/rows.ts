@@ -69,14 +69,23 @@ export function episodeRows(
  * @param iteration the iteration (from 1).
  * @param episodes the iteration's pool.
  * @param outcome the update.
- * @param timing learning rate, generated tokens, rollout seconds and wall seconds.
+ * @param timing learning rate, generated tokens, policy seconds of the rollout, and the wall
+ *   seconds of the rollout, the update, the evaluation and the whole iteration.
  * @returns one row.
  */
 export function updateRow(
   iteration: number,
   episodes: readonly Episode[],
   outcome: UpdateOutcome,
-  timing: { lr: number; generatedTokens: number; rolloutSeconds: number; wallSeconds: number },
+  timing: {
+    lr: number;
+    generatedTokens: number;
+    rolloutSeconds: number;
+    rolloutWallSeconds: number;
+    updateSeconds: number;
+    evalSeconds: number;
+    wallSeconds: number;
+  },
 ): UpdateRow {
   const returns = episodes.map((e) => e.return);
   const mean = returns.reduce((a, b) => a + b, 0) / Math.max(1, returns.length);
@@ -100,6 +109,12 @@ export function updateRow(
     valid_rate: allSteps.filter((s) => s.valid).length / Math.max(1, allSteps.length),
     tokens_per_s: timing.generatedTokens / Math.max(1e-9, timing.rolloutSeconds),
     wall_s: timing.wallSeconds,
+    rollout_s: timing.rolloutWallSeconds,
+    update_s: timing.updateSeconds,
+    eval_s: timing.evalSeconds,
     updated: outcome.updated,
+    idle_update: outcome.idle,
+    signal_episodes: outcome.advantages.filter((a) => a !== 0).length,
+    entropy_coef: outcome.entropyCoef,
   };
 }

@@ -41,6 +41,16 @@ export const trainFields = {
     iterations: c.int({ default: 100, min: 1, doc: "training iterations" }),
     groups: c.int({ default: 2, min: 1, doc: "initial states per iteration (N)" }),
     group_size: c.int({ default: 16, min: 2, doc: "episodes per group (G)" }),
+    replay_groups: c.int({
+      default: 0,
+      min: 0,
+      doc: "groups per iteration replayed from the buffer of failed initial states (0 = paper)",
+    }),
+    replay_capacity: c.int({
+      default: 64,
+      min: 1,
+      doc: "most initial states the replay buffer keeps (oldest dropped)",
+    }),
     temperature: c.float({ default: 1.0, gt: 0, doc: "sampling temperature of rollouts (τ)" }),
     max_new_tokens: c.int({ default: 24, min: 1, doc: "cap on generated tokens per decision" }),
     gamma: c.float({
@@ -69,13 +79,38 @@ export const trainFields = {
     }),
     replacement: c.bool({ default: true, doc: "draw with replacement" }),
     exponent: c.float({ default: 1, gt: 0, doc: "P(e) ∝ |A_e|^exponent" }),
-    clip_eps: c.float({ default: 0.2, gt: 0, lt: 1, doc: "PPO clip range ε" }),
+    clip_eps: c.float({ default: 0.2, gt: 0, lt: 1, doc: "PPO clip range ε (lower, and upper)" }),
+    clip_eps_high: c.float<true>({
+      default: null,
+      nullable: true,
+      gt: 0,
+      doc: "upper PPO clip ε_high (DAPO's clip-higher; null = clip_eps)",
+    }),
     kl_beta: c.float({
       default: 0,
       min: 0,
       doc: "weight of the k3 KL to the frozen reference policy",
     }),
-    entropy_coef: c.float({ default: 0, min: 0, doc: "entropy bonus coefficient" }),
+    entropy_coef: c.float({
+      default: 0,
+      min: 0,
+      doc: "entropy bonus coefficient (with entropy_target: its starting value)",
+    }),
+    entropy_target: c.float<true>({
+      default: null,
+      nullable: true,
+      gt: 0,
+      doc: "target mean token entropy (nats); the coefficient then adapts (null = fixed bonus)",
+    }),
+    entropy_coef_rate: c.float({
+      default: 0.1,
+      gt: 0,
+      doc: "adaptation rate of the entropy coefficient (log-space step per iteration)",
+    }),
+    idle_update: c.enum(["skip", "regularize"], {
+      default: "skip",
+      doc: "when every Â is 0: no update (paper), or an update of the entropy/KL terms alone",
+    }),
     epochs: c.int({ default: 1, min: 1, doc: "passes over the drawn batch per iteration" }),
     minibatches: c.int({ default: 1, min: 1, doc: "optimizer steps per pass" }),
     micro_batch_tokens: c.int({
@@ -90,6 +125,17 @@ export const trainFields = {
     beta1: c.float({ default: 0.9, min: 0, lt: 1, doc: "AdamW β1" }),
     beta2: c.float({ default: 0.999, min: 0, lt: 1, doc: "AdamW β2" }),
     grad_clip: c.float({ default: 1, gt: 0, doc: "global gradient-norm clip" }),
+    schedule: c.enum(["constant", "cosine"], {
+      default: "constant",
+      doc: "learning-rate schedule over the iterations (after the warm-up)",
+    }),
+    warmup: c.int({ default: 0, min: 0, doc: "iterations of linear learning-rate warm-up" }),
+    min_lr_ratio: c.float({
+      default: 0,
+      min: 0,
+      max: 1,
+      doc: "cosine schedule: the last iteration's learning rate as a fraction of lr",
+    }),
   }, { doc: "optimizer" }),
   eval: c.object({
     every: c.int({
@@ -105,6 +151,10 @@ export const trainFields = {
       default: 0.5,
       min: 0,
       doc: "evaluation sampling temperature (0 = greedy)",
+    }),
+    greedy: c.bool({
+      default: true,
+      doc: "also play every evaluation episode greedily (the eval table's greedy_* columns)",
     }),
     episodes: c.int<true>({
       default: null,

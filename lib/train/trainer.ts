@@ -29,6 +29,10 @@ import { episodeRows, updateRow } from "./rows.ts";
 import type { TrainConfig } from "./schema.ts";
 import { trainingStateSeed } from "./seeds.ts";
 import { msgrpoUpdate } from "./update.ts";
+import { learningRateAt } from "./schedule.ts";
+import { chooseInitialStates, updateReplayBuffer } from "./replay.ts";
+import { Rng } from "../util/rng.ts";
+import { nextEntropyCoef } from "../msgrpo/entropy_control.ts";
 
 /** Options of {@link train} besides the config. */
 export interface TrainOptions {
@@ -117,6 +121,8 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
     weightDecay: cfg.optim.weight_decay,
   });
   let start = 0;
+  let entropyCoef = cfg.msgrpo.entropy_coef;
+  let replay: number[] = [];
   if (checkpointDir) {
     const ck = await loadTrainingCheckpoint(checkpointDir);
     if (ck.state.seed !== cfg.seed) {
@@ -126,6 +132,8 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
     }
     optimizer.setState(ck.optimizer);
     start = ck.state.iteration;
+    entropyCoef = ck.state.entropyCoef ?? entropyCoef;
+    replay = ck.state.replay ?? [];
   }
   const reference = cfg.msgrpo.kl_beta > 0
     ? await Qwen2Model.load(cfg.model.path, { trainable: false })
@@ -139,10 +147,12 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
   bar?.resumeFrom(start);
   let lastSuccess: number | null = null;
   const evaluate = async (iteration: number) => {
+    const t0 = performance.now();
     for (const sc of evalScenarios) {
       const { rows } = await evaluateScenario(policy, sc, {
         iteration,
         temperature: cfg.eval.temperature,
+        greedy: cfg.eval.greedy,
         seed: cfg.seed,
         maxNewTokens: cfg.msgrpo.max_new_tokens,
         renderStyle: cfg.env.render_style,
@@ -156,6 +166,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
       summary.evaluations.push({ iteration, scenario: sc.name, success, optimal: opt });
       if (sc === evalScenarios[0]) lastSuccess = success;
     }
+    return (performance.now() - t0) / 1000;
   };
   try {
     if (start === 0) await evaluate(0);
@@ -169,19 +180,53 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
     const last = Math.min(cfg.msgrpo.iterations, start + (opts.stopAfter ?? Infinity));
     for (let it = start + 1; it <= last; it++) {
       const t0 = performance.now();
+      optimizer.lr = learningRateAt(it, {
+        lr: cfg.optim.lr,
+        schedule: cfg.optim.schedule,
+        warmup: cfg.optim.warmup,
+        iterations: cfg.msgrpo.iterations,
+        minRatio: cfg.optim.min_lr_ratio,
+      });
+      const initial = chooseInitialStates(replay, {
+        groups: cfg.msgrpo.groups,
+        replayGroups: cfg.msgrpo.replay_groups,
+        freshSeed: (g) => trainingStateSeed(cfg.seed, it, g),
+        rng: new Rng(deriveSeed(cfg.seed, it, 0x4e9)),
+      });
       const { episodes, stats } = await collectGroups(makeEnv, policy, {
         iteration: it,
-        initialStateSeeds: Array.from(
-          { length: cfg.msgrpo.groups },
-          (_, g) => trainingStateSeed(cfg.seed, it, g),
-        ),
+        initialStateSeeds: initial.seeds,
         groupSize: cfg.msgrpo.group_size,
         temperature: cfg.msgrpo.temperature,
         seed: cfg.seed,
         formatPenalty: cfg.env.format_penalty,
         maxNewTokens: cfg.msgrpo.max_new_tokens,
       });
-      const outcome = await msgrpoUpdate({ model, optimizer, reference }, episodes, cfg, it);
+      if (cfg.msgrpo.replay_groups > 0) {
+        replay = updateReplayBuffer(
+          replay,
+          initial.seeds.map((seed, g) => ({
+            seed,
+            allWon: episodes.every((e) => e.group !== g || e.success),
+          })),
+          cfg.msgrpo.replay_capacity,
+        );
+      }
+      const t1 = performance.now();
+      const outcome = await msgrpoUpdate({ model, optimizer, reference }, episodes, cfg, it, {
+        entropyCoef,
+      });
+      const t2 = performance.now();
+      const target = cfg.msgrpo.entropy_target;
+      if (target !== null && entropyCoef > 0) {
+        entropyCoef = nextEntropyCoef(entropyCoef, outcome.entropy, {
+          target,
+          rate: cfg.msgrpo.entropy_coef_rate,
+        });
+      }
+      const evalSeconds = it % cfg.eval.every === 0 || it === cfg.msgrpo.iterations
+        ? await evaluate(it)
+        : 0;
       const rows = episodeRows(episodes, outcome, envName, probe.actionNames);
       _appendIteration(
         tables,
@@ -190,16 +235,20 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
           lr: optimizer.lr,
           generatedTokens: stats.completionTokens,
           rolloutSeconds: stats.policySeconds,
+          rolloutWallSeconds: (t1 - t0) / 1000,
+          updateSeconds: (t2 - t1) / 1000,
+          evalSeconds,
           wallSeconds: (performance.now() - t0) / 1000,
         }),
       );
-      if (it % cfg.eval.every === 0 || it === cfg.msgrpo.iterations) await evaluate(it);
       if (it % cfg.checkpoint.every === 0 || it === cfg.msgrpo.iterations) {
         await saveTrainingCheckpoint(opts.runDir, model, optimizer, {
           iteration: it,
           seed: cfg.seed,
           lora,
           baseModel: cfg.model.path,
+          entropyCoef,
+          replay,
         }, cfg.model.path);
       }
       summary.iterations = it;

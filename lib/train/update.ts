@@ -17,6 +17,7 @@ import {
   drawEpisodes,
   episodeReturn,
   lossNormalizer,
+  mergeDuplicateRows,
   microBatches,
   ppoClipLoss,
   type TrainingRow,
@@ -49,6 +50,16 @@ export interface UpdateOutcome {
   gradNorm: number | null;
   /** Completion tokens trained on (with repetitions). */
   tokens: number;
+  /** Entropy coefficient the update used. */
+  entropyCoef: number;
+  /** Whether the update trained the entropy/KL terms alone (every Â was 0; `idle_update`). */
+  idle: boolean;
+}
+
+/** Per-update settings that change during a run (the trainer's controllers own them). */
+export interface UpdateSettings {
+  /** Entropy bonus coefficient of this update (default: the config's `entropy_coef`). */
+  entropyCoef?: number;
 }
 
 /** The objects an update works on. */
@@ -75,8 +86,10 @@ export async function msgrpoUpdate(
   episodes: readonly Episode[],
   cfg: TrainConfig,
   iteration: number,
+  settings: UpdateSettings = {},
 ): Promise<UpdateOutcome> {
   const m = cfg.msgrpo;
+  const entropyCoef = settings.entropyCoef ?? m.entropy_coef;
   const scored = episodes.map((e) => ({
     ...e,
     return: episodeReturn(e.steps.map((s) => s.reward), m.gamma),
@@ -108,9 +121,17 @@ export async function msgrpoUpdate(
     entropy: null,
     gradNorm: null,
     tokens: 0,
+    entropyCoef,
+    idle: false,
   };
-  const rows = buildBatch(episodes, assignment.episode, drawn.timesDrawn);
-  if (drawn.noUpdate || rows.length === 0) return none;
+  // idle_update "regularize": with no policy-gradient signal, every episode enters once with
+  // Â = 0, so only the entropy bonus and the reference KL move the policy.
+  const regularizers = entropyCoef > 0 || m.kl_beta > 0;
+  const idle = drawn.noUpdate && m.idle_update === "regularize" && regularizers;
+  const rows = idle
+    ? buildBatch(episodes, assignment.episode, episodes.map(() => 1))
+    : buildBatch(episodes, assignment.episode, drawn.timesDrawn);
+  if ((drawn.noUpdate && !idle) || rows.length === 0) return none;
 
   const acc = { loss: 0, clip: 0, kl: 0, refKl: 0, ent: 0, tokens: 0, norm: 0, steps: 0 };
   let hasRef = false;
@@ -119,7 +140,7 @@ export async function msgrpoUpdate(
       ? rows
       : new Rng(deriveSeed(cfg.seed, iteration, epoch)).shuffle([...rows]);
     for (const mini of _split(order, m.minibatches)) {
-      const r = await _optimizerStep(ctx, mini, cfg);
+      const r = await _optimizerStep(ctx, mergeDuplicateRows(mini), cfg, entropyCoef);
       acc.loss += r.loss;
       acc.clip += r.clipFrac * r.tokens;
       acc.kl += r.approxKl * r.tokens;
@@ -144,6 +165,8 @@ export async function msgrpoUpdate(
     entropy: perToken(acc.ent),
     gradNorm: acc.norm / acc.steps,
     tokens: acc.tokens / m.epochs,
+    entropyCoef,
+    idle,
   };
 }
 
@@ -174,6 +197,7 @@ async function _optimizerStep(
   ctx: UpdateContext,
   rows: readonly TrainingRow[],
   cfg: TrainConfig,
+  entropyCoef: number,
 ): Promise<_StepStats> {
   const m = cfg.msgrpo;
   const vars = ctx.model.trainableVariables();
@@ -203,10 +227,11 @@ async function _optimizerStep(
         mask: s.mask,
         weights: w,
         clipEps: m.clip_eps,
+        clipEpsHigh: m.clip_eps_high ?? undefined,
         refLogprobs: ref,
         klBeta: m.kl_beta,
         entropy: s.entropy,
-        entropyCoef: m.entropy_coef,
+        entropyCoef,
         normalizer,
         deferStats: true,
       });

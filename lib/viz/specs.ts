@@ -271,6 +271,10 @@ export const HEALTH_METRICS: Readonly<Record<string, string>> = {
   approx_kl: "KL(π_old ‖ π_θ), k3",
   ref_kl: "KL(π_θ ‖ π_ref), k3",
   entropy: "token entropy (nats)",
+  entropy_coef: "entropy coefficient",
+  signal_episodes: "episodes with Â ≠ 0",
+  clip_frac: "clipped-token fraction",
+  grad_norm: "gradient norm",
   tokens_per_s: "generated tokens / s",
   reward_mean: "mean episode return",
 };

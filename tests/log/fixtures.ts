@@ -75,6 +75,12 @@ export function updateRow(iteration: number, updated = true): UpdateRow {
     valid_rate: 0.97,
     tokens_per_s: 123.5,
     wall_s: 4.25,
+    rollout_s: 2.5,
+    update_s: 1.5,
+    eval_s: 0.25,
     updated,
+    idle_update: false,
+    signal_episodes: updated ? 8 : 0,
+    entropy_coef: 0.01,
   };
 }

@@ -57,6 +57,12 @@ Deno.test("RUN_TABLES hold the column names the trainer and notebooks share", ()
     "valid_rate",
     "tokens_per_s",
     "wall_s",
+    "rollout_s",
+    "update_s",
+    "eval_s",
+    "idle_update",
+    "signal_episodes",
+    "entropy_coef",
     "updated",
   ]);
   assert.deepEqual(Object.keys(EVAL.columns), [
@@ -69,6 +75,8 @@ Deno.test("RUN_TABLES hold the column names the trainer and notebooks share", ()
     "length",
     "valid_rate",
     "optimal_success",
+    "greedy_success",
+    "greedy_return",
   ]);
   for (const t of Object.values(RUN_TABLES)) {
     assert.equal(t.iterationColumn, "iteration");
@@ -89,6 +97,8 @@ Deno.test("RowOf<> types rows from the schema (nullable columns accept null)", (
     length: 6,
     valid_rate: 1,
     optimal_success: null,
+    greedy_success: null,
+    greedy_return: null,
   };
   // @ts-expect-error success is a bool column
   const bad: RowOf<typeof EVAL> = { ...row, success: 1 };
@@ -130,5 +140,5 @@ Deno.test("docs/logs.md carries the generated column reference unchanged", () =>
   assert.deepEqual(_cells(section), _cells(want), "run `deno run lib/log/schema_doc.ts`");
   const headings = (s: string) => s.split("\n").filter((l) => l.startsWith("### "));
   assert.deepEqual(headings(section), headings(want));
-  assert.equal(_cells(want).length, 1 + 16 + 1 + 9 + 1 + 16 + 1 + 9 + 1 + 9);
+  assert.equal(_cells(want).length, 1 + 16 + 1 + 9 + 1 + 22 + 1 + 11 + 1 + 9);
 });

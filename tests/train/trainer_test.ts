@@ -4,7 +4,7 @@ import { train } from "../../lib/train/trainer.ts";
 import { tinyBase, tinyConfig, tinyLake } from "./_tiny.ts";
 
 const tables = ["steps", "episodes", "updates", "eval"] as const;
-const timing = new Set(["wall_s", "tokens_per_s"]);
+const timing = new Set(["wall_s", "tokens_per_s", "rollout_s", "update_s", "eval_s"]);
 
 function rows(dir: string, table: string): Record<string, unknown>[] {
   return readTable(`${dir}/${table}.arrow`).objects().map((r) =>
@@ -41,7 +41,15 @@ Deno.test("train() improves a tiny policy's success on a tiny lake", async () =>
 
 Deno.test("train() resumed after a crash writes the same tables as an uninterrupted run", async () => {
   const base = await tinyBase();
+  // the controllers whose state lives in the checkpoint (entropy coefficient, replay buffer) and
+  // the learning-rate schedule are on, so the resumed run must restore them to match
   const cfg = tinyConfig(base, [
+    "msgrpo.entropy_coef=0.01",
+    "msgrpo.entropy_target=0.5",
+    "msgrpo.replay_groups=1",
+    "msgrpo.groups=2",
+    "optim.schedule=cosine",
+    "optim.warmup=1",
     "msgrpo.iterations=4",
     "checkpoint.every=2",
     "eval.every=2",

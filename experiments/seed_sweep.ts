@@ -1,0 +1,137 @@
+/**
+ * The main job over a list of seeds: judge a learning change on many seeds, never on one curve.
+ *
+ * Runs `experiments/frozen_lake_demo.ts` once per seed (as separate processes, `--jobs` at a time),
+ * each into `OUT/seed<S>`, then reads every run's `eval.arrow` and prints one line per seed —
+ * final success, mean of the last three evaluations, best, greedy final success, wall time — and
+ * the mean with its 95% interval and the worst seed over all of them. Arguments after `--` go to
+ * every run unchanged, except that `{seed}` in them becomes the run's seed (e.g.
+ * `--base.path bases/seed{seed}` to reuse bases built earlier). A run directory that already holds
+ * a finished run is read, not run again; an interrupted one is resumed.
+ *
+ * Usage: `deno run -A experiments/seed_sweep.ts --seeds 1,2,3,4,5 --out runs/sweep [--jobs 2]
+ * [--scenario FrozenLake-NoSlip] [-- DEMO FLAGS]`. Prints a table on stderr and one JSON line on
+ * stdout.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { seedOutcome, summarizeSweep, sweepTable } from "../lib/viz/sweep.ts";
+
+const DEMO = join(import.meta.dirname!, "frozen_lake_demo.ts");
+
+function _usage(): string {
+  return "usage: deno run -A experiments/seed_sweep.ts --seeds 1,2,3,4,5 --out DIR " +
+    "[--jobs N] [--scenario NAME] [-- DEMO FLAGS]";
+}
+
+function _parseSeeds(text: string | undefined): number[] {
+  const seeds = (text ?? "").split(",").filter((s) => s.trim() !== "").map((s) => Number(s));
+  if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0)) {
+    throw new Error(`--seeds: expected a comma-separated list of seeds, got '${text ?? ""}'`);
+  }
+  return seeds;
+}
+
+async function _runSeed(seed: number, dir: string, extra: readonly string[]): Promise<number> {
+  const finished = await _finished(dir);
+  if (finished !== null) return finished;
+  let resume = false;
+  try {
+    resume = (await Deno.stat(join(dir, "meta.json"))).isFile;
+  } catch { /* a fresh run */ }
+  const args = [
+    "run",
+    "-A",
+    DEMO,
+    "--run-dir",
+    dir,
+    ...(resume ? ["--resume"] : ["--seed", String(seed)]),
+    ...extra.map((a) => a.replaceAll("{seed}", String(seed))),
+  ];
+  const t0 = performance.now();
+  await Deno.mkdir(dir, { recursive: true });
+  const log = await Deno.open(join(dir, "..", `seed${seed}.log`), {
+    write: true,
+    create: true,
+    append: true,
+  });
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const result = await child.output();
+  await log.write(result.stderr);
+  log.close();
+  const out = new TextDecoder().decode(result.stdout);
+  if (!result.success) {
+    throw new Error(`seed ${seed}: the main job failed; see ${join(dir, "..")}/seed${seed}.log`);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  await Deno.writeTextFile(join(dir, "sweep.json"), JSON.stringify({ seconds, summary: out }));
+  return seconds;
+}
+
+/** Wall seconds of a finished run in `dir` (written by this script), or null. */
+async function _finished(dir: string): Promise<number | null> {
+  try {
+    return JSON.parse(await Deno.readTextFile(join(dir, "sweep.json"))).seconds;
+  } catch {
+    return null;
+  }
+}
+
+async function main(): Promise<void> {
+  const args = Deno.args.filter((a, i) => !(a === "--" && i === 0));
+  const cut = args.indexOf("--");
+  const own = cut < 0 ? args : args.slice(0, cut);
+  const extra = cut < 0 ? [] : args.slice(cut + 1);
+  const { values } = parseArgs({
+    args: own,
+    options: {
+      seeds: { type: "string" },
+      out: { type: "string" },
+      jobs: { type: "string", default: "1" },
+      scenario: { type: "string", default: "FrozenLake-NoSlip" },
+      help: { type: "boolean" },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(_usage());
+    return;
+  }
+  const seeds = _parseSeeds(values.seeds);
+  if (!values.out) throw new Error(`--out: required. ${_usage()}`);
+  const jobs = Number(values.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1) {
+    throw new Error(`--jobs: expected ≥ 1, got ${values.jobs}`);
+  }
+  const dirOf = (s: number) => join(values.out!, `seed${s}`);
+  const seconds = new Map<number, number>();
+  const queue = [...seeds];
+  const worker = async () => {
+    for (let s = queue.shift(); s !== undefined; s = queue.shift()) {
+      console.error(`seed ${s}: running into ${dirOf(s)}`);
+      seconds.set(s, await _runSeed(s, dirOf(s), extra));
+      console.error(`seed ${s}: done in ${seconds.get(s)!.toFixed(0)} s`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, seeds.length) }, worker));
+  const outcomes = seeds.map((s) =>
+    seedOutcome(dirOf(s), values.scenario!, { seed: s, seconds: seconds.get(s)! })
+  );
+  const summary = summarizeSweep(outcomes);
+  console.error(sweepTable(outcomes, summary));
+  console.log(JSON.stringify({
+    out: values.out,
+    scenario: values.scenario,
+    seeds: outcomes.map(({ points: _, ...o }) => o),
+    summary,
+  }));
+}
+
+if (import.meta.main) await main();
