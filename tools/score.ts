@@ -39,7 +39,7 @@ export async function scoreIds(model: Qwen2Model, ids: number[]): Promise<ScoreR
   const logits = model.forward([ids]);
   const data = (await logits.data()) as Float32Array;
   logits.dispose();
-  const v = model.config.vocabSize;
+  const v = model.outputVocab;
   const logprobs: number[] = [], argmax: number[] = [];
   for (let t = 0; t < ids.length; t++) {
     const row = data.subarray(t * v, (t + 1) * v);

@@ -7,6 +7,9 @@
  * token, or reaches `maxNewTokens`, is finished and dropped from the batch and its cache, so later
  * steps only compute live rows.
  *
+ * Only the model's {@link Qwen2Model.outputVocab} ids are candidates: embedding rows past the
+ * tokenizer's last token (a checkpoint's padding rows) are never drawn.
+ *
  * Randomness: row i samples from its own stream `Rng(rowSeeds[i])`, by default
  * `Rng(deriveSeed(seed, i))`, so a row's output depends only on its seed and prompt, not on what
  * else is in the batch (up to floating-point differences between batch shapes).
@@ -90,7 +93,7 @@ export async function generate(
   ) => [...new Array(pMax - p.length).fill(0), ...p.map(() => 1)]);
   let live = prompts.map((_, i) => i); // original row of each cache row
   const cache = new KVCache(model.config.numLayers);
-  const v = model.config.vocabSize;
+  const v = model.outputVocab;
   try {
     while (live.length > 0) {
       const logits = _lastLogits(model, input, mask, cache);

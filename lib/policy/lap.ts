@@ -37,7 +37,9 @@ export class LapPolicy implements Policy {
   readonly #promptCache = new Map<string, number[]>();
 
   /**
-   * @param model the language model (its weights may change between calls: training).
+   * @param model the language model (its weights may change between calls: training); when it
+   *   has more embedding rows than the tokenizer has tokens, the extra ids are masked out of its
+   *   head ({@link Qwen2Model.limitOutputs}), for sampling and scoring alike.
    * @param tokenizer the checkpoint's tokenizer and chat template.
    * @param opts name and default length cap.
    */
@@ -48,6 +50,8 @@ export class LapPolicy implements Policy {
   ) {
     this.name = opts.name ?? "lap";
     this.#maxNewTokens = opts.maxNewTokens ?? 64;
+    // Embedding rows past the tokenizer's last token (padding rows) must never be sampled.
+    if (tokenizer.vocabSize < model.outputVocab) model.limitOutputs(tokenizer.vocabSize);
   }
 
   /** Token ids of the chat prompt for one input (cached: prompts repeat across episodes). */
