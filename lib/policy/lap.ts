@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { generate } from "../model/generate.ts";
+import { generate, type GenerateOptions } from "../model/generate.ts";
 import type { Qwen2Model } from "../model/qwen2.ts";
 import type { Tokenizer } from "../model/tokenizer.ts";
 import type { ActOptions, Completion, Policy, PolicyInput } from "./types.ts";
@@ -79,12 +79,15 @@ export class LapPolicy implements Policy {
    *
    * @param prompts prompt token ids, one row per completion.
    * @param options sampling settings; `rowSeeds` gives each row its own seed instead of
-   *   deriving them from `seed`.
+   *   deriving them from `seed`; `topLogprobs` and `onToken` as in `generate`.
    * @returns one completion per prompt, in order.
    */
   async completeIds(
     prompts: number[][],
-    options: ActOptions & { rowSeeds?: number[] },
+    options:
+      & ActOptions
+      & { rowSeeds?: number[] }
+      & Pick<GenerateOptions, "topLogprobs" | "onToken">,
   ): Promise<Completion[]> {
     if (prompts.length === 0) return [];
     const out = await generate(this.model, prompts, {
@@ -95,12 +98,15 @@ export class LapPolicy implements Policy {
       seed: options.seed,
       rowSeeds: options.rowSeeds,
       stopTokenIds: this.tokenizer.eosTokenIds,
+      topLogprobs: options.topLogprobs,
+      onToken: options.onToken,
     });
     return prompts.map((promptIds, i) => ({
       text: this.tokenizer.decode(out.tokens[i], { skipSpecial: true }),
       promptIds,
       completionIds: out.tokens[i],
       logprobs: out.logprobs[i],
+      topLogprobs: out.topLogprobs?.[i],
       finishReason: out.finishReason[i],
       usage: { promptTokens: promptIds.length, completionTokens: out.tokens[i].length },
     }));
