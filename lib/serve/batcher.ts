@@ -115,7 +115,7 @@ export class Batcher {
         return reject(new DOMException("the request was aborted", "AbortError"));
       }
       const o = options;
-      const key = `${o.temperature}|${o.topP}|${o.topK}|${o.maxNewTokens}|${o.topLogprobs}`;
+      const key = `${o.temperature}|${o.topP}|${o.topK}|${o.maxNewTokens}|${o.topLogprobs ?? 0}`;
       const entry: _Entry = { input, options, key, seed, hooks, signal, resolve, reject };
       this.#pending.push(entry);
       this.stats.rows++;

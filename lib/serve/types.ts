@@ -24,8 +24,8 @@ export interface RowOptions {
   topK: number;
   /** Most tokens to generate per row. */
   maxNewTokens: number;
-  /** Most likely alternatives to return per token (0 = none; at most 20). */
-  topLogprobs: number;
+  /** Most likely alternatives to return per token (default 0 = none; at most 20). */
+  topLogprobs?: number;
 }
 
 /** One generated token as a policy reports it while generating. */
