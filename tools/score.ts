@@ -18,6 +18,7 @@
 import { parseArgs } from "node:util";
 import { type BackendName, initBackend } from "../lib/engine/backend.ts";
 import { Qwen2Model } from "../lib/model/qwen2.ts";
+import { runMain } from "../lib/util/main.ts";
 
 /** What `score` prints. */
 export interface ScoreResult {
@@ -114,4 +115,4 @@ async function _main(): Promise<void> {
   }
 }
 
-if (import.meta.main) await _main();
+if (import.meta.main) await runMain(_main, "score");

@@ -22,6 +22,7 @@ import { Qwen2Model } from "../lib/model/qwen2.ts";
 import { Tokenizer } from "../lib/model/tokenizer.ts";
 import { LapPolicy } from "../lib/policy/lap.ts";
 import { createServer } from "../lib/serve/server.ts";
+import { runMain } from "../lib/util/main.ts";
 
 const _USAGE = "usage: deno task serve -- --model DIR [--port N] [--host 127.0.0.1] " +
   "[--model-name NAME] [--api-key-env VAR] [--backend NAME] [--max-tokens-limit N] " +
@@ -119,4 +120,4 @@ async function _main(): Promise<void> {
   await server.finished;
 }
 
-if (import.meta.main) await _main();
+if (import.meta.main) await runMain(_main, "serve");
