@@ -15,6 +15,12 @@
  *
  * Usage: `deno task demo -- [--run-dir DIR] [--resume] [--msgrpo.iterations N] [--set k=v] …`
  *
+ * `--base.path DIR` (or `--model.path DIR`) post-trains that checkpoint instead of building a
+ * base. `--resume --run-dir DIR` continues a run from wherever it stopped, even after `kill -9`:
+ * the base is written to `DIR/base.partial` and renamed to `DIR/base` only when finished, so a
+ * run stopped in stage 1 rebuilds it (seeded: the same base), and stage 2 continues from its last
+ * checkpoint or starts over (see `lib/train/resume.ts`).
+ *
  * @module
  */
 import { join } from "node:path";
@@ -23,9 +29,11 @@ import { backendDescription, initBackend, parseBackendName } from "../lib/engine
 import { createRunDir } from "../lib/log/mod.ts";
 import { baseModelSchema } from "../lib/train/base_schema.ts";
 import { buildBaseModel } from "../lib/train/base_model.ts";
+import { buildOnce, prepareStage2 } from "../lib/train/resume.ts";
 import { parseExperimentArgs } from "../lib/train/cli.ts";
 import { evalOutcomes, train } from "../lib/train/trainer.ts";
 import { trainFields } from "../lib/train/schema.ts";
+import { runMain } from "../lib/util/main.ts";
 
 /** Options block: the trainer's fields (defaults tuned for this demo) plus the base model. */
 const schema = c.object({ ...trainFields, base: baseModelSchema });
@@ -44,6 +52,15 @@ async function main(): Promise<void> {
     return;
   }
   const cfg = args.config!;
+  if (cfg.model.path && cfg.base.path && cfg.model.path !== cfg.base.path) {
+    throw new Error(
+      `--model.path ${cfg.model.path} and --base.path ${cfg.base.path} disagree; ` +
+        "give one checkpoint to post-train (--base.path DIR)",
+    );
+  }
+  if (args.resume && !(await Deno.stat(args.runDir!).catch(() => null))?.isDirectory) {
+    throw new Error(`--resume: ${args.runDir} is not a run directory (nothing to continue)`);
+  }
   await initBackend(parseBackendName(cfg.model.backend));
   const run = args.resume ? { path: args.runDir! } : await createRunDir({
     root: "runs",
@@ -55,16 +72,16 @@ async function main(): Promise<void> {
   });
   console.error(`run directory: ${run.path} (backend ${backendDescription()})`);
   const t0 = performance.now();
-  let basePath = cfg.base.path;
+  let basePath = cfg.base.path || cfg.model.path;
   if (!basePath) {
     basePath = join(run.path, "base");
-    if (!args.resume) {
+    await buildOnce(basePath, async (partial) => {
       console.error(
         `stage 1: building the base model (transcripts of random play with ` +
           `${cfg.base.oracle_fraction * 100}% planner moves, supervised pre-training)`,
       );
       const b = cfg.base;
-      const info = await buildBaseModel(basePath, {
+      const info = await buildBaseModel(partial, {
         scenario: b.scenario,
         renderStyle: cfg.env.render_style,
         episodes: b.episodes,
@@ -86,12 +103,13 @@ async function main(): Promise<void> {
         } s: ${info.parameters} parameters, ` +
           `vocab ${info.vocab}, ${info.examples} examples, final loss ${info.finalLoss.toFixed(4)}`,
       );
-    }
+    });
   }
-  console.error("stage 2: MS-GRPO");
+  const resume = args.resume && await prepareStage2(run.path);
+  console.error(resume ? "stage 2: MS-GRPO, resumed from its checkpoint" : "stage 2: MS-GRPO");
   const summary = await train({ ...cfg, model: { ...cfg.model, path: basePath } }, {
     runDir: run.path,
-    resume: args.resume,
+    resume,
   });
   console.log(JSON.stringify({
     run_dir: run.path,
@@ -101,4 +119,4 @@ async function main(): Promise<void> {
   }));
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) await runMain(main);

@@ -31,6 +31,7 @@ import { parseExperimentArgs } from "../lib/train/cli.ts";
 import { trainFields } from "../lib/train/schema.ts";
 import { evalOutcomes, train } from "../lib/train/trainer.ts";
 import { ensureBaseModel, mixedEnvFactory } from "./common.ts";
+import { runMain } from "../lib/util/main.ts";
 
 /** Options block: the arm, the training scenarios, the trainer's fields and the base model. */
 export const ablationSchema = c.object({
@@ -110,11 +111,4 @@ async function main(): Promise<void> {
   }));
 }
 
-if (import.meta.main) {
-  try {
-    await main();
-  } catch (e) {
-    console.error(`error: ${(e as Error).message}`);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain(main);

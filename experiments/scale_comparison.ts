@@ -52,6 +52,7 @@ import { parseExperimentArgs } from "../lib/train/cli.ts";
 import { trainFields } from "../lib/train/schema.ts";
 import { train } from "../lib/train/trainer.ts";
 import { ensureBaseModel, evaluateBaseline, mixedEnvFactory, runComparison } from "./common.ts";
+import { runMain } from "../lib/util/main.ts";
 
 const FOUR = ["FrozenLake-NoSlip", "FrozenLake-Slippery", "Snake-8", "Snake-20"];
 
@@ -353,11 +354,4 @@ async function _countParameters(path: string): Promise<number> {
   }
 }
 
-if (import.meta.main) {
-  try {
-    await main();
-  } catch (e) {
-    console.error(`error: ${(e as Error).message}`);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain(main);

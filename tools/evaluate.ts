@@ -29,6 +29,7 @@ import { checkRenderStyle, type RenderStyle } from "../lib/env/tsmg.ts";
 import { createRunDir, EVAL, EVAL_USAGE, TableWriter, writeJsonAtomic } from "../lib/log/mod.ts";
 import type { Policy } from "../lib/policy/types.ts";
 import { evaluateScenario } from "../lib/rollout/evaluate.ts";
+import { runMain } from "../lib/util/main.ts";
 
 /** Settings of {@link evaluateToRunDir}. */
 export interface EvaluateRunOptions {
@@ -340,4 +341,4 @@ async function _main(): Promise<void> {
   }
 }
 
-if (import.meta.main) await _main();
+if (import.meta.main) await runMain(_main, "evaluate");

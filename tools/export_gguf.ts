@@ -11,6 +11,7 @@
 import { parseArgs } from "node:util";
 import { loadCheckpoint } from "../lib/model/checkpoint.ts";
 import { writeGguf } from "../lib/model/gguf.ts";
+import { runMain } from "../lib/util/main.ts";
 
 const USAGE = "usage: deno run -A tools/export_gguf.ts --model DIR --out FILE.gguf [--name NAME]";
 
@@ -39,10 +40,5 @@ async function main(args: string[]): Promise<void> {
 }
 
 if (import.meta.main) {
-  try {
-    await main(Deno.args.filter((a) => a !== "--"));
-  } catch (e) {
-    console.error(`export_gguf: ${(e as Error).message}`);
-    Deno.exit(1);
-  }
+  await runMain(() => main(Deno.args.filter((a) => a !== "--")), "export_gguf");
 }

@@ -10,6 +10,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { runMain } from "../lib/util/main.ts";
 import { makeCheckpoint } from "../lib/model/make_model.ts";
 import { countParameters } from "../lib/model/checkpoint.ts";
 
@@ -34,7 +35,7 @@ function need(v: number | undefined, flag: string): number {
   return v;
 }
 
-if (import.meta.main) {
+async function main(): Promise<void> {
   const { values } = parseArgs({
     args: Deno.args.filter((a) => a !== "--"),
     options: {
@@ -59,46 +60,43 @@ if (import.meta.main) {
   });
   if (values.help) {
     console.log(USAGE);
-    Deno.exit(0);
+    return;
   }
-  try {
-    if (!values.out) throw new Error(`--out is required\n${USAGE}`);
-    if (values.dtype !== "F32" && values.dtype !== "BF16") {
-      throw new Error(`--dtype must be F32 or BF16`);
-    }
-    if (values.tokenizer !== "byte" && values.tokenizer !== "qwen") {
-      throw new Error(`--tokenizer must be byte or qwen`);
-    }
-    if (values["config-form"] !== "classic" && values["config-form"] !== "new") {
-      throw new Error(`--config-form must be classic or new`);
-    }
-    const m = await makeCheckpoint(values.out, {
-      vocab: num(values.vocab, "vocab"),
-      hidden: need(num(values.hidden, "hidden"), "hidden"),
-      layers: need(num(values.layers, "layers"), "layers"),
-      heads: need(num(values.heads, "heads"), "heads"),
-      kvHeads: need(num(values["kv-heads"], "kv-heads"), "kv-heads"),
-      intermediate: need(num(values.intermediate, "intermediate"), "intermediate"),
-      tie: !values.untied,
-      seed: need(num(values.seed, "seed"), "seed"),
-      tokenizer: values.tokenizer,
-      dtype: values.dtype,
-      configForm: values["config-form"],
-      ropeTheta: num(values["rope-theta"], "rope-theta", false),
-      initStd: num(values["init-std"], "init-std", false),
-      normStd: num(values["norm-std"], "norm-std", false),
-      shardBytes: num(values["shard-bytes"], "shard-bytes"),
-    });
-    const c = m.config;
-    console.log(
-      `wrote ${values.out}: ${countParameters(c).toLocaleString("en")} parameters ` +
-        `(vocab ${c.vocabSize}, hidden ${c.hiddenSize}, layers ${c.numLayers}, heads ${c.numHeads}/${c.numKvHeads}, ` +
-        `intermediate ${c.intermediateSize}, ${
-          c.tieWordEmbeddings ? "tied" : "untied"
-        }, ${values.dtype})`,
-    );
-  } catch (e) {
-    console.error(`make_model: ${(e as Error).message}`);
-    Deno.exit(1);
+  if (!values.out) throw new Error(`--out is required\n${USAGE}`);
+  if (values.dtype !== "F32" && values.dtype !== "BF16") {
+    throw new Error(`--dtype must be F32 or BF16`);
   }
+  if (values.tokenizer !== "byte" && values.tokenizer !== "qwen") {
+    throw new Error(`--tokenizer must be byte or qwen`);
+  }
+  if (values["config-form"] !== "classic" && values["config-form"] !== "new") {
+    throw new Error(`--config-form must be classic or new`);
+  }
+  const m = await makeCheckpoint(values.out, {
+    vocab: num(values.vocab, "vocab"),
+    hidden: need(num(values.hidden, "hidden"), "hidden"),
+    layers: need(num(values.layers, "layers"), "layers"),
+    heads: need(num(values.heads, "heads"), "heads"),
+    kvHeads: need(num(values["kv-heads"], "kv-heads"), "kv-heads"),
+    intermediate: need(num(values.intermediate, "intermediate"), "intermediate"),
+    tie: !values.untied,
+    seed: need(num(values.seed, "seed"), "seed"),
+    tokenizer: values.tokenizer,
+    dtype: values.dtype,
+    configForm: values["config-form"],
+    ropeTheta: num(values["rope-theta"], "rope-theta", false),
+    initStd: num(values["init-std"], "init-std", false),
+    normStd: num(values["norm-std"], "norm-std", false),
+    shardBytes: num(values["shard-bytes"], "shard-bytes"),
+  });
+  const c = m.config;
+  console.log(
+    `wrote ${values.out}: ${countParameters(c).toLocaleString("en")} parameters ` +
+      `(vocab ${c.vocabSize}, hidden ${c.hiddenSize}, layers ${c.numLayers}, heads ${c.numHeads}/${c.numKvHeads}, ` +
+      `intermediate ${c.intermediateSize}, ${
+        c.tieWordEmbeddings ? "tied" : "untied"
+      }, ${values.dtype})`,
+  );
 }
+
+if (import.meta.main) await runMain(main, "make_model");

@@ -9,7 +9,9 @@
  * where, for ids of length n, `logprobs[t] = log p(ids[t+1] | ids[0..t])` (length n−1, natural
  * log, temperature 1) and `argmax[t]` is the most likely next token after position t (length n —
  * the last position is included; ties go to the lowest id). The whole sequence runs as one
- * unpadded forward pass; no BOS token is added. Options: `--backend wasm|cpu` (default wasm).
+ * unpadded forward pass; no BOS token is added. On a checkpoint with more embedding rows than
+ * tokenizer tokens the softmax runs over the tokens only (the padding ids are masked, as in
+ * sampling), and a padding id cannot be scored after the first position. Options: `--backend wasm|cpu` (default wasm).
  * Notices and errors go to stderr; the exit status is 0 on success, 1 on an error, 2 on a usage
  * error.
  *
@@ -18,6 +20,7 @@
 import { parseArgs } from "node:util";
 import { type BackendName, initBackend } from "../lib/engine/backend.ts";
 import { Qwen2Model } from "../lib/model/qwen2.ts";
+import { runMain } from "../lib/util/main.ts";
 
 /** What `score` prints. */
 export interface ScoreResult {
@@ -39,7 +42,13 @@ export async function scoreIds(model: Qwen2Model, ids: number[]): Promise<ScoreR
   const logits = model.forward([ids]);
   const data = (await logits.data()) as Float32Array;
   logits.dispose();
-  const v = model.config.vocabSize;
+  const v = model.outputVocab;
+  const pad = ids.slice(1).find((id) => id >= v);
+  if (pad !== undefined) {
+    throw new Error(
+      `--ids: token id ${pad} has no token (the tokenizer has ${v}); it cannot be scored`,
+    );
+  }
   const logprobs: number[] = [], argmax: number[] = [];
   for (let t = 0; t < ids.length; t++) {
     const row = data.subarray(t * v, (t + 1) * v);
@@ -114,4 +123,4 @@ async function _main(): Promise<void> {
   }
 }
 
-if (import.meta.main) await _main();
+if (import.meta.main) await runMain(_main, "score");

@@ -11,6 +11,9 @@
  * Once listening it prints one line on stdout, `serve: listening on http://HOST:PORT/v1 (model
  * NAME)`, so a parent process given `--port 0` can read the port. Binds 127.0.0.1 unless `--host`
  * says otherwise. With `--api-key-env VAR`, requests must send `Authorization: Bearer $VAR`.
+ * Chat and completions, whole or streamed (`stream: true`), with `n`, `stop`, `logprobs` and
+ * `top_logprobs`; what it supports field by field is in `docs/serving.md`. A checkpoint with more
+ * embedding rows than tokenizer tokens never samples the padding ids.
  * SIGINT/SIGTERM stop it after the requests in flight. Exit status: 0 after a signal, 1 on an
  * error, 2 on a usage error.
  *
@@ -22,6 +25,7 @@ import { Qwen2Model } from "../lib/model/qwen2.ts";
 import { Tokenizer } from "../lib/model/tokenizer.ts";
 import { LapPolicy } from "../lib/policy/lap.ts";
 import { createServer } from "../lib/serve/server.ts";
+import { runMain } from "../lib/util/main.ts";
 
 const _USAGE = "usage: deno task serve -- --model DIR [--port N] [--host 127.0.0.1] " +
   "[--model-name NAME] [--api-key-env VAR] [--backend NAME] [--max-tokens-limit N] " +
@@ -119,4 +123,4 @@ async function _main(): Promise<void> {
   await server.finished;
 }
 
-if (import.meta.main) await _main();
+if (import.meta.main) await runMain(_main, "serve");

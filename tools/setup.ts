@@ -14,6 +14,7 @@
 import { parseArgs } from "node:util";
 import { loadBlas } from "../lib/engine/blas.ts";
 import { buildNative, defaultNativeLibPath } from "../lib/engine/native_build.ts";
+import { runMain } from "../lib/util/main.ts";
 
 /** Run a command, inheriting stdio; returns whether it succeeded (false when not runnable). */
 async function run(cmd: string, args: string[], quiet = false): Promise<boolean> {
@@ -150,4 +151,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) Deno.exit(await main());
+if (import.meta.main) await runMain(main, "setup");

@@ -7,6 +7,9 @@
  * token, or reaches `maxNewTokens`, is finished and dropped from the batch and its cache, so later
  * steps only compute live rows.
  *
+ * Only the model's {@link Qwen2Model.outputVocab} ids are candidates: embedding rows past the
+ * tokenizer's last token (a checkpoint's padding rows) are never drawn.
+ *
  * Randomness: row i samples from its own stream `Rng(rowSeeds[i])`, by default
  * `Rng(deriveSeed(seed, i))`, so a row's output depends only on its seed and prompt, not on what
  * else is in the batch (up to floating-point differences between batch shapes).
@@ -17,7 +20,23 @@ import * as tf from "@tensorflow/tfjs-core";
 import { deriveSeed, Rng } from "../util/rng.ts";
 import { KVCache } from "./kv_cache.ts";
 import type { Qwen2Model } from "./qwen2.ts";
-import { sampleToken, type SamplingOptions, validateSampling } from "./sampling.ts";
+import {
+  sampleToken,
+  type SamplingOptions,
+  type TokenLogprob,
+  topLogprobs,
+  validateSampling,
+} from "./sampling.ts";
+
+/** One token as {@link GenerateOptions.onToken} sees it. */
+export interface GeneratedToken {
+  /** The sampled id. */
+  token: number;
+  /** Its `log π(token)` at temperature 1. */
+  logprob: number;
+  /** The most likely alternatives, when `topLogprobs` > 0. */
+  top?: TokenLogprob[];
+}
 
 /** Options of {@link generate}. */
 export interface GenerateOptions extends SamplingOptions {
@@ -29,6 +48,13 @@ export interface GenerateOptions extends SamplingOptions {
   rowSeeds?: number[];
   /** Token ids that end a row (default: the config's `eosTokenIds`). */
   stopTokenIds?: number[];
+  /** Also return the this many most likely tokens at each step (default 0; at most 20). */
+  topLogprobs?: number;
+  /**
+   * Called with each token of each row (original row index) as it is sampled; returning true
+   * ends that row there ("stop"), freeing its batch slot — for stop strings and clients that left.
+   */
+  onToken?: (row: number, t: GeneratedToken) => boolean | void;
 }
 
 /** Output of {@link generate}, one entry per prompt, in order. */
@@ -39,8 +65,10 @@ export interface GenerateResult {
   logprobs: number[][];
   /** Log-probability under the distribution actually sampled from (0 when greedy). */
   samplingLogprobs: number[][];
-  /** "stop" when a stop token was emitted, "length" when `maxNewTokens` was reached. */
+  /** "stop" when a stop token was emitted (or `onToken` ended the row), "length" at the cap. */
   finishReason: ("stop" | "length")[];
+  /** Per row and token, the `topLogprobs` most likely alternatives (when asked for). */
+  topLogprobs?: TokenLogprob[][][];
 }
 
 /**
@@ -72,12 +100,17 @@ export async function generate(
   prompts.forEach((p, i) => {
     if (p.length === 0) throw new Error(`generate: prompt ${i} is empty`);
   });
+  const k = opts.topLogprobs ?? 0;
+  if (!Number.isInteger(k) || k < 0 || k > 20) {
+    throw new Error(`generate: topLogprobs must be an integer in [0, 20], got ${k}`);
+  }
   const stop = new Set(opts.stopTokenIds ?? model.config.eosTokenIds);
   const result: GenerateResult = {
     tokens: prompts.map(() => []),
     logprobs: prompts.map(() => []),
     samplingLogprobs: prompts.map(() => []),
     finishReason: prompts.map(() => "length"),
+    topLogprobs: k > 0 ? prompts.map(() => []) : undefined,
   };
   if (b === 0 || opts.maxNewTokens === 0) return result;
   const rngs = prompts.map((_, i) =>
@@ -90,7 +123,7 @@ export async function generate(
   ) => [...new Array(pMax - p.length).fill(0), ...p.map(() => 1)]);
   let live = prompts.map((_, i) => i); // original row of each cache row
   const cache = new KVCache(model.config.numLayers);
-  const v = model.config.vocabSize;
+  const v = model.outputVocab;
   try {
     while (live.length > 0) {
       const logits = _lastLogits(model, input, mask, cache);
@@ -102,11 +135,15 @@ export async function generate(
       }
       const keep: number[] = [], next: number[][] = [];
       live.forEach((row, i) => {
-        const s = sampleToken(data.subarray(i * v, (i + 1) * v), opts, rngs[row]);
+        const logits = data.subarray(i * v, (i + 1) * v);
+        const s = sampleToken(logits, opts, rngs[row]);
         result.tokens[row].push(s.token);
         result.logprobs[row].push(s.logprob);
         result.samplingLogprobs[row].push(s.samplingLogprob);
-        if (stop.has(s.token)) {
+        const top = k > 0 ? topLogprobs(logits, k) : undefined;
+        if (top) result.topLogprobs![row].push(top);
+        const ended = opts.onToken?.(row, { token: s.token, logprob: s.logprob, top }) === true;
+        if (stop.has(s.token) || ended) {
           result.finishReason[row] = "stop";
         } else if (result.tokens[row].length < opts.maxNewTokens) {
           keep.push(i);

@@ -14,6 +14,13 @@
  * Batches are rectangular `[B, T]` id arrays; rows may be left-padded (mask 0). RoPE positions
  * are counted per row over real tokens only and continue from a {@link KVCache}.
  *
+ * Padding rows: a checkpoint may have more embedding rows than its tokenizer has tokens (Qwen2.5:
+ * `vocab_size` 151,936, 151,665 tokens). {@link Qwen2Model.outputVocab} (set by
+ * {@link Qwen2Model.load} from the folder's tokenizer, or by {@link Qwen2Model.limitOutputs})
+ * is how many logits the LM head returns: ids at or above it have no token, so they are masked
+ * out of every softmax — sampling never draws them and log-probs, entropies and losses are taken
+ * over the tokens that exist.
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
@@ -24,6 +31,7 @@ import { causalAttention } from "../engine/ops_attention.ts";
 import { swiglu } from "../engine/ops_norm.ts";
 import { embedLookup, linear, matMul, rmsNorm } from "./layers.ts";
 import { applyRotary, ropeHalfTables } from "./rope.ts";
+import { tokenizerSize } from "./tokenizer_size.ts";
 
 /**
  * Additive attention bias of masked positions in the composite attention formulation (kept for
@@ -58,6 +66,17 @@ export interface ModelOptions {
   trainable?: boolean;
 }
 
+/** Options of {@link Qwen2Model.load}. */
+export interface LoadOptions extends ModelOptions {
+  /** Refuse models whose f32 size exceeds this many bytes. */
+  maxBytes?: number;
+  /**
+   * Logits the head returns (see {@link Qwen2Model.outputVocab}); default: the token count of
+   * the folder's `tokenizer.json` when it has fewer tokens than `vocab_size`, else `vocab_size`.
+   */
+  outputVocab?: number;
+}
+
 const _LINEAR = /\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)\.weight$/;
 
 /**
@@ -81,10 +100,53 @@ export class Qwen2Model {
   readonly params: Map<string, tf.Variable>;
   /** LoRA adapters by module path (e.g. `model.layers.0.self_attn.q_proj`). */
   readonly adapters: Map<string, LinearAdapter> = new Map();
+  #outputVocab: number;
 
   private constructor(config: Qwen2Config, params: Map<string, tf.Variable>) {
     this.config = config;
     this.params = params;
+    this.#outputVocab = config.vocabSize;
+  }
+
+  /**
+   * Number of logits the LM head returns: ids `[0, outputVocab)` can be produced, ids at or above
+   * it (embedding rows without a token) are masked out of every softmax. Default `vocab_size`.
+   */
+  get outputVocab(): number {
+    return this.#outputVocab;
+  }
+
+  /**
+   * Mask the ids at or above `n` out of the head's logits (padding rows without a token).
+   *
+   * @param n number of ids that exist, in `[1, vocab_size]`.
+   * @example
+   * ```ts
+   * import "@tensorflow/tfjs-backend-cpu";
+   * import * as tf from "@tensorflow/tfjs-core";
+   * import { parseConfig } from "./config.ts";
+   * import { randomWeights } from "./make_model.ts";
+   * import { Qwen2Model } from "./qwen2.ts";
+   * const c = parseConfig({
+   *   model_type: "qwen2", vocab_size: 12, hidden_size: 8, num_hidden_layers: 1,
+   *   num_attention_heads: 2, num_key_value_heads: 1, intermediate_size: 16,
+   * });
+   * await tf.setBackend("cpu");
+   * const m = Qwen2Model.fromWeights(c, randomWeights(c, { seed: 1 }));
+   * m.limitOutputs(10);
+   * const logits = m.forward([[1, 2]]);
+   * console.log(logits.shape); // [1, 2, 10]
+   * logits.dispose();
+   * m.dispose();
+   * ```
+   */
+  limitOutputs(n: number): void {
+    if (!Number.isInteger(n) || n < 1 || n > this.config.vocabSize) {
+      throw new Error(
+        `Qwen2Model.limitOutputs: ${n} must be an integer in [1, ${this.config.vocabSize}]`,
+      );
+    }
+    this.#outputVocab = n;
   }
 
   /**
@@ -131,16 +193,19 @@ export class Qwen2Model {
   /**
    * Load a Hugging Face checkpoint folder (F32/BF16/F16 safetensors, single or sharded).
    *
+   * When the folder's `tokenizer.json` has fewer tokens than `vocab_size`, the ids past its
+   * last token are masked out of the head (see {@link Qwen2Model.outputVocab}).
+   *
    * @param dir the folder.
-   * @param opts `trainable` flag; `maxBytes` refuses models whose f32 size exceeds it.
+   * @param opts `trainable` flag, `maxBytes` cap, `outputVocab` override.
    * @returns the model.
    */
-  static async load(
-    dir: string,
-    opts: ModelOptions & { maxBytes?: number } = {},
-  ): Promise<Qwen2Model> {
+  static async load(dir: string, opts: LoadOptions = {}): Promise<Qwen2Model> {
     const ck = await loadCheckpoint(dir, { maxBytes: opts.maxBytes });
-    return Qwen2Model.fromWeights(ck.config, ck.weights, opts);
+    const n = opts.outputVocab ?? await tokenizerSize(dir);
+    const model = Qwen2Model.fromWeights(ck.config, ck.weights, opts);
+    if (n !== undefined && n < ck.config.vocabSize) model.limitOutputs(n);
+    return model;
   }
 
   /** Every variable: base parameters, then adapter matrices. */
@@ -293,13 +358,15 @@ export class Qwen2Model {
    * Apply the LM head to hidden states.
    *
    * @param h `[N, H]` final-normed hidden states (from {@link Qwen2Model.hidden}).
-   * @returns `[N, V]` logits.
+   * @returns `[N, V]` logits, `V` = {@link Qwen2Model.outputVocab} (padding rows dropped).
    */
   head(h: tf.Tensor2D): tf.Tensor2D {
     const w = this.config.tieWordEmbeddings
       ? this.params.get("model.embed_tokens.weight")!
       : this.params.get("lm_head.weight")!;
-    return matMul(h, w as tf.Tensor as tf.Tensor2D);
+    const n = this.#outputVocab;
+    if (n === this.config.vocabSize) return matMul(h, w as tf.Tensor as tf.Tensor2D);
+    return tf.tidy(() => tf.slice(matMul(h, w as tf.Tensor as tf.Tensor2D), [0, 0], [-1, n]));
   }
 
   /**
@@ -307,7 +374,7 @@ export class Qwen2Model {
    *
    * @param ids `[B][T]` token ids.
    * @param opts attention mask (left padding) and KV cache (positions continue from it).
-   * @returns `[B, T, V]` logits; the caller disposes them.
+   * @returns `[B, T, V]` logits (`V` = {@link Qwen2Model.outputVocab}); the caller disposes them.
    */
   forward(ids: number[][], opts: ForwardOptions = {}): tf.Tensor3D {
     const h = this.hidden(ids, opts);
@@ -315,7 +382,7 @@ export class Qwen2Model {
       const [b, t, hs] = h.shape;
       const logits = this.head(tf.reshape(h, [b * t, hs]));
       h.dispose();
-      return tf.reshape(logits, [b, t, this.config.vocabSize]) as tf.Tensor3D;
+      return tf.reshape(logits, [b, t, this.#outputVocab]) as tf.Tensor3D;
     });
   }
 

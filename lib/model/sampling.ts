@@ -188,3 +188,45 @@ function _nucleus(w: Float64Array, p: number): void {
   }
   for (let i = 0; i < w.length; i++) if (!keep[i]) w[i] = 0;
 }
+
+/** One alternative token and its log-probability. */
+export interface TokenLogprob {
+  /** The token id. */
+  token: number;
+  /** `log softmax(logits)[token]` at temperature 1. */
+  logprob: number;
+}
+
+/**
+ * The `k` most likely tokens of a row of logits with their temperature-1 log-probabilities, most
+ * likely first (lower id first on ties) — OpenAI's `top_logprobs`.
+ *
+ * @param logits the vocabulary's logits.
+ * @param k how many (at most the vocabulary size).
+ * @returns up to `k` tokens, descending.
+ * @example
+ * ```ts
+ * import { topLogprobs } from "./sampling.ts";
+ * const top = topLogprobs(new Float32Array([0, Math.log(3), 0]), 2);
+ * console.log(top.map((t) => [t.token, t.logprob.toFixed(4)])); // [[1, "-0.5108"], [0, "-1.6094"]]
+ * ```
+ */
+export function topLogprobs(logits: ArrayLike<number>, k: number): TokenLogprob[] {
+  const v = logits.length;
+  let m = -Infinity;
+  for (let i = 0; i < v; i++) if (logits[i] > m) m = logits[i];
+  let z = 0;
+  for (let i = 0; i < v; i++) z += Math.exp(logits[i] - m);
+  const lse = m + Math.log(z);
+  const n = Math.min(k, v);
+  const ids: number[] = []; // descending by logit, kept sorted (k ≤ 20)
+  for (let i = 0; i < v && n > 0; i++) {
+    const x = logits[i];
+    if (ids.length === n && !(x > logits[ids[n - 1]])) continue;
+    let at = ids.length === n ? n - 1 : ids.length;
+    while (at > 0 && x > logits[ids[at - 1]]) at--;
+    if (ids.length === n) ids.pop();
+    ids.splice(at, 0, i);
+  }
+  return ids.map((token) => ({ token, logprob: logits[token] - lse }));
+}

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { generate } from "../model/generate.ts";
+import { generate, type GenerateOptions } from "../model/generate.ts";
 import type { Qwen2Model } from "../model/qwen2.ts";
 import type { Tokenizer } from "../model/tokenizer.ts";
 import type { ActOptions, Completion, Policy, PolicyInput } from "./types.ts";
@@ -37,7 +37,9 @@ export class LapPolicy implements Policy {
   readonly #promptCache = new Map<string, number[]>();
 
   /**
-   * @param model the language model (its weights may change between calls: training).
+   * @param model the language model (its weights may change between calls: training); when it
+   *   has more embedding rows than the tokenizer has tokens, the extra ids are masked out of its
+   *   head ({@link Qwen2Model.limitOutputs}), for sampling and scoring alike.
    * @param tokenizer the checkpoint's tokenizer and chat template.
    * @param opts name and default length cap.
    */
@@ -48,6 +50,8 @@ export class LapPolicy implements Policy {
   ) {
     this.name = opts.name ?? "lap";
     this.#maxNewTokens = opts.maxNewTokens ?? 64;
+    // Embedding rows past the tokenizer's last token (padding rows) must never be sampled.
+    if (tokenizer.vocabSize < model.outputVocab) model.limitOutputs(tokenizer.vocabSize);
   }
 
   /** Token ids of the chat prompt for one input (cached: prompts repeat across episodes). */
@@ -75,12 +79,15 @@ export class LapPolicy implements Policy {
    *
    * @param prompts prompt token ids, one row per completion.
    * @param options sampling settings; `rowSeeds` gives each row its own seed instead of
-   *   deriving them from `seed`.
+   *   deriving them from `seed`; `topLogprobs` and `onToken` as in `generate`.
    * @returns one completion per prompt, in order.
    */
   async completeIds(
     prompts: number[][],
-    options: ActOptions & { rowSeeds?: number[] },
+    options:
+      & ActOptions
+      & { rowSeeds?: number[] }
+      & Pick<GenerateOptions, "topLogprobs" | "onToken">,
   ): Promise<Completion[]> {
     if (prompts.length === 0) return [];
     const out = await generate(this.model, prompts, {
@@ -91,12 +98,15 @@ export class LapPolicy implements Policy {
       seed: options.seed,
       rowSeeds: options.rowSeeds,
       stopTokenIds: this.tokenizer.eosTokenIds,
+      topLogprobs: options.topLogprobs,
+      onToken: options.onToken,
     });
     return prompts.map((promptIds, i) => ({
       text: this.tokenizer.decode(out.tokens[i], { skipSpecial: true }),
       promptIds,
       completionIds: out.tokens[i],
       logprobs: out.logprobs[i],
+      topLogprobs: out.topLogprobs?.[i],
       finishReason: out.finishReason[i],
       usage: { promptTokens: promptIds.length, completionTokens: out.tokens[i].length },
     }));

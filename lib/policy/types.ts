@@ -42,6 +42,8 @@ export interface Completion {
   completionIds?: number[];
   /** log π(token) at temperature 1 for each generated token, when available. */
   logprobs?: number[];
+  /** Per generated token, the most likely alternatives (id, log π at temperature 1), when asked for. */
+  topLogprobs?: { token: number; logprob: number }[][];
   /** Why generation ended. */
   finishReason: "stop" | "length" | "scripted";
   /** Token usage (0 for scripted policies). */

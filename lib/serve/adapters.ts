@@ -60,9 +60,15 @@ export function servedLap(lap: LapPolicy): ServedPolicy {
       }
       return undefined;
     },
-    actRows: (inputs, o, rowSeeds): Promise<Completion[]> =>
-      lap.completeIds(inputs.map(ids), { ...o, seed: 0, rowSeeds }),
+    actRows: (inputs, o, rowSeeds, hooks): Promise<Completion[]> =>
+      lap.completeIds(inputs.map(ids), {
+        ...o,
+        seed: 0,
+        rowSeeds,
+        onToken: hooks && ((row, t) => hooks[row]?.onToken?.(t)),
+      }),
     tokenText: (id: number) => id < tok.vocabSize ? tok.decode([id]) : `token_id:${id}`,
+    decode: (ids: number[]) => tok.decode(ids, { skipSpecial: true }),
     dispose: () => lap.dispose(),
   };
 }

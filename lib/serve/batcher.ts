@@ -2,12 +2,14 @@
  * Request batching across concurrent clients: requests that arrive within a short window (or
  * while the policy is busy with the previous batch) and share their sampling settings go into one
  * `actRows` call, each row with its own seed. One batch runs at a time — the model is one device —
- * and whatever queued up meanwhile forms the next batch at once.
+ * and whatever queued up meanwhile forms the next batch at once. A request whose signal aborts
+ * while it waits leaves the queue at once; one that aborts while its batch runs ends its row at
+ * the next token (through its {@link RowHooks}), so a client that leaves frees its slot.
  *
  * @module
  */
 import type { Completion } from "../policy/types.ts";
-import type { RowOptions, ServedPolicy, ServeInput } from "./types.ts";
+import type { RowHooks, RowOptions, ServedPolicy, ServeInput } from "./types.ts";
 
 /** Options of {@link Batcher}. */
 export interface BatcherOptions {
@@ -25,6 +27,8 @@ export interface BatcherStats {
   calls: number;
   /** Largest batch so far. */
   maxBatch: number;
+  /** Rows whose request was aborted (client gone) before they finished. */
+  aborted: number;
 }
 
 interface _Entry {
@@ -32,6 +36,8 @@ interface _Entry {
   options: RowOptions;
   key: string;
   seed: number;
+  hooks: RowHooks;
+  signal?: AbortSignal;
   resolve: (c: Completion) => void;
   reject: (e: unknown) => void;
 }
@@ -68,7 +74,7 @@ export class Batcher {
   #running = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** Counters. */
-  readonly stats: BatcherStats = { rows: 0, calls: 0, maxBatch: 0 };
+  readonly stats: BatcherStats = { rows: 0, calls: 0, maxBatch: 0, aborted: 0 };
 
   /**
    * @param policy the policy to call.
@@ -92,15 +98,50 @@ export class Batcher {
    * @param input the request's input.
    * @param options its sampling settings (rows batch together only when these are equal).
    * @param seed its sampling stream seed.
-   * @returns its completion, once its batch has run.
+   * @param hooks its token callback (see {@link RowHooks}).
+   * @param signal aborts the row: dropped from the queue, or ended at its next token.
+   * @returns its completion, once its batch has run (rejects when aborted while queued).
    */
-  submit(input: ServeInput, options: RowOptions, seed: number): Promise<Completion> {
+  submit(
+    input: ServeInput,
+    options: RowOptions,
+    seed: number,
+    hooks: RowHooks = {},
+    signal?: AbortSignal,
+  ): Promise<Completion> {
     return new Promise((resolve, reject) => {
-      const key = `${options.temperature}|${options.topP}|${options.topK}|${options.maxNewTokens}`;
-      this.#pending.push({ input, options, key, seed, resolve, reject });
+      if (signal?.aborted) {
+        this.stats.aborted++;
+        return reject(new DOMException("the request was aborted", "AbortError"));
+      }
+      const o = options;
+      const key = `${o.temperature}|${o.topP}|${o.topK}|${o.maxNewTokens}|${o.topLogprobs ?? 0}`;
+      const entry: _Entry = { input, options, key, seed, hooks, signal, resolve, reject };
+      this.#pending.push(entry);
       this.stats.rows++;
+      signal?.addEventListener("abort", () => {
+        const at = this.#pending.indexOf(entry);
+        if (at < 0) return; // running: its hook ends the row
+        this.#pending.splice(at, 1);
+        this.stats.aborted++;
+        reject(new DOMException("the request was aborted", "AbortError"));
+      }, { once: true });
       this.#schedule();
     });
+  }
+
+  #rowHooks(e: _Entry): RowHooks {
+    let counted = false;
+    return {
+      onToken: (t) => {
+        if (e.signal?.aborted) {
+          if (!counted) this.stats.aborted++;
+          counted = true;
+          return true;
+        }
+        return e.hooks.onToken?.(t);
+      },
+    };
   }
 
   #schedule(): void {
@@ -129,6 +170,7 @@ export class Batcher {
             batch.map((e) => e.input),
             batch[0].options,
             batch.map((e) => e.seed),
+            batch.map((e) => this.#rowHooks(e)),
           );
           if (out.length !== batch.length) {
             throw new Error(

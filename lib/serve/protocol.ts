@@ -1,7 +1,10 @@
 /**
  * Reading and checking OpenAI request bodies for `/v1/chat/completions` and `/v1/completions`.
  * Every problem is a {@link RequestError} with an HTTP status and a message naming the field and
- * value, sent back as an OpenAI error object; unknown fields are ignored (as vLLM does).
+ * value, sent back as an OpenAI error object. OpenAI fields that would change the answer but are
+ * not implemented (tools, response formats, penalties, logit biases, audio, …) are refused by
+ * name; fields that do not change it (`user`, `metadata`, `store`, …) and unknown fields are
+ * ignored, as vLLM does.
  *
  * @module
  */
@@ -42,7 +45,40 @@ export interface ParsedRequest {
   seed?: number;
   /** Whether log-probs were asked for. */
   logprobs: boolean;
+  /** Choices to generate (`n`). */
+  n: number;
+  /** Stop strings: the text ends before the first one generated (not included). */
+  stop: string[];
+  /** Answer as Server-Sent Events. */
+  stream: boolean;
+  /** With `stream`: end with a chunk holding the usage (`stream_options.include_usage`). */
+  includeUsage: boolean;
 }
+
+/** Most choices one request may ask for (`n`). */
+export const MAX_CHOICES = 16;
+/** Most alternatives per token (`top_logprobs`; vLLM's limit). */
+export const MAX_TOP_LOGPROBS = 20;
+/** Most stop strings (OpenAI's limit). */
+export const MAX_STOP = 4;
+
+/** OpenAI request fields that would change the answer and are not implemented. */
+const _UNSUPPORTED: Record<string, (v: unknown) => boolean> = {
+  tools: (v) => Array.isArray(v) && v.length > 0,
+  tool_choice: (v) => v !== "none",
+  functions: (v) => Array.isArray(v) && v.length > 0,
+  function_call: (v) => v !== "none",
+  response_format: (v) => (v as _Obj)?.type !== "text",
+  logit_bias: (v) => typeof v !== "object" || Object.keys(v as _Obj).length > 0,
+  audio: () => true,
+  modalities: (v) => !(Array.isArray(v) && v.every((m) => m === "text")),
+  prediction: () => true,
+  web_search_options: () => true,
+  guided_json: () => true,
+  guided_regex: () => true,
+  guided_choice: () => true,
+  guided_grammar: () => true,
+};
 
 /** Limits the parser enforces. */
 export interface ParseLimits {
@@ -81,15 +117,29 @@ function _messages(v: unknown): ChatMessage[] {
   return (v as unknown[]).map((m, i) => {
     const where = `messages[${i}]`;
     if (typeof m !== "object" || m === null) _bad(`${where} must be an object`, where);
-    const role = (m as _Obj).role;
+    let role = (m as _Obj).role;
+    if (role === "developer") role = "system"; // OpenAI's newer name for the system turn
     if (role !== "system" && role !== "user" && role !== "assistant") {
-      _bad(`${where}.role must be system, user or assistant, got ${JSON.stringify(role)}`, where);
+      _bad(
+        `${where}.role must be system, developer, user or assistant, got ${JSON.stringify(role)}`,
+        `${where}.role`,
+      );
     }
     return {
       role: role as ChatMessage["role"],
       content: _text((m as _Obj).content, `${where}.content`),
     };
   });
+}
+
+function _stop(v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  const list = typeof v === "string" ? [v] : v;
+  if (!Array.isArray(list) || !list.every((x) => typeof x === "string" && x.length > 0)) {
+    return _bad("stop must be a non-empty string or a list of them", "stop");
+  }
+  if (list.length > MAX_STOP) _bad(`stop has ${list.length} strings; at most ${MAX_STOP}`, "stop");
+  return list as string[];
 }
 
 function _prompt(v: unknown): ServeInput {
@@ -134,14 +184,42 @@ export function parseRequest(
   }
   const b = body as _Obj;
   if (b.model !== undefined && typeof b.model !== "string") _bad("model must be a string", "model");
-  if (b.stream === true) _bad("streaming is not supported; send stream: false", "stream");
-  _num(b, "n", 1, (x) => x === 1, "1 (one choice per request)");
-  if (b.stop !== undefined && b.stop !== null && !(Array.isArray(b.stop) && b.stop.length === 0)) {
-    _bad("stop sequences are not supported (generation stops at the end-of-turn token)", "stop");
+  for (const [key, used] of Object.entries(_UNSUPPORTED)) {
+    if (b[key] !== undefined && b[key] !== null && used(b[key])) {
+      _bad(`${key} is not supported by this server`, key);
+    }
   }
+  if (b.stream !== undefined && b.stream !== null && typeof b.stream !== "boolean") {
+    _bad("stream must be a boolean", "stream");
+  }
+  const stream = b.stream === true;
+  let includeUsage = false;
+  if (b.stream_options !== undefined && b.stream_options !== null) {
+    const so = b.stream_options as _Obj;
+    if (!stream) _bad("stream_options is only allowed with stream: true", "stream_options");
+    if (typeof so !== "object" || Array.isArray(so)) {
+      _bad("stream_options must be an object", "stream_options");
+    }
+    if (so.include_usage !== undefined && typeof so.include_usage !== "boolean") {
+      _bad("stream_options.include_usage must be a boolean", "stream_options.include_usage");
+    }
+    includeUsage = so.include_usage === true;
+  }
+  const n = _num(
+    b,
+    "n",
+    1,
+    (x) => Number.isInteger(x) && x >= 1 && x <= MAX_CHOICES,
+    `an integer in [1, ${MAX_CHOICES}]`,
+  );
+  if (kind === "completions") {
+    _num(b, "best_of", n, (x) => x === n, `equal to n (${n}) (best_of is not supported)`);
+  }
+  const stop = _stop(b.stop);
   for (const key of ["presence_penalty", "frequency_penalty"]) {
     _num(b, key, 0, (x) => x === 0, "0 (penalties are not supported)");
   }
+  _num(b, "repetition_penalty", 1, (x) => x === 1, "1 (penalties are not supported)");
   if (kind === "completions" && b.echo === true) _bad("echo is not supported", "echo");
   if (kind === "completions" && b.suffix !== undefined && b.suffix !== null) {
     _bad("suffix is not supported", "suffix");
@@ -167,26 +245,27 @@ export function parseRequest(
     seed = streamSeed(b.seed as number);
   }
   let logprobs: boolean;
+  let topLogprobs = 0;
   let input: ServeInput;
+  const topRange = `an integer in [0, ${MAX_TOP_LOGPROBS}]`;
+  const topOk = (x: number) => Number.isInteger(x) && x >= 0 && x <= MAX_TOP_LOGPROBS;
   if (kind === "chat") {
     if (b.logprobs !== undefined && b.logprobs !== null && typeof b.logprobs !== "boolean") {
       _bad("logprobs must be a boolean", "logprobs");
     }
     logprobs = b.logprobs === true;
-    _num(b, "top_logprobs", 0, (x) => x === 0, "0 (only the sampled token's log-prob is given)");
+    topLogprobs = _num(b, "top_logprobs", 0, topOk, topRange);
+    if (topLogprobs > 0 && !logprobs) {
+      _bad("top_logprobs needs logprobs: true", "top_logprobs");
+    }
     input = { messages: _messages(b.messages) };
   } else {
     if (typeof b.logprobs === "boolean") {
       logprobs = b.logprobs;
     } else {
-      const lp = _num(
-        b,
-        "logprobs",
-        -1,
-        (x) => Number.isInteger(x) && x >= 0 && x <= 20,
-        "an integer in [0, 20] (top alternatives are not listed)",
-      );
+      const lp = _num(b, "logprobs", -1, (x) => x === -1 || topOk(x), topRange);
       logprobs = lp >= 0;
+      topLogprobs = Math.max(0, lp);
     }
     if (b.prompt === undefined) _bad("prompt is required", "prompt");
     input = _prompt(b.prompt);
@@ -195,8 +274,12 @@ export function parseRequest(
     kind,
     model: b.model as string | undefined,
     input,
-    options: { temperature, topP, topK: topKRaw === -1 ? 0 : topKRaw, maxNewTokens },
+    options: { temperature, topP, topK: topKRaw === -1 ? 0 : topKRaw, maxNewTokens, topLogprobs },
     seed,
     logprobs,
+    n,
+    stop,
+    stream,
+    includeUsage,
   };
 }

@@ -6,7 +6,10 @@
  * gives the same answer whatever it was batched with. Binds 127.0.0.1 unless told otherwise.
  * Bad requests — malformed JSON, bodies over the size limit (413), `max_tokens` over the limit,
  * invalid parameters — get an OpenAI error object with a reason; a policy failure is a 500 for
- * the requests of that batch only. Streaming is not supported (`stream: true` is a 400).
+ * the requests of that batch only. `stream: true` answers Server-Sent Events (see
+ * {@link answer}); `n`, `stop`, `top_logprobs` and `max_completion_tokens` are supported, and
+ * fields that would change the answer but are not implemented are refused by name (see
+ * `protocol.ts`).
  *
  * @module
  */
@@ -15,7 +18,8 @@ import { Rng } from "../util/rng.ts";
 import { toServed } from "./adapters.ts";
 import { Batcher, type BatcherOptions, type BatcherStats } from "./batcher.ts";
 import { parseRequest, RequestError } from "./protocol.ts";
-import { chatReply, completionReply, errorReply } from "./replies.ts";
+import { answer } from "./complete.ts";
+import { errorReply } from "./replies.ts";
 import type { ServedPolicy } from "./types.ts";
 
 /** Options of {@link createServer}. */
@@ -152,6 +156,7 @@ export function createServer(policy: Policy | ServedPolicy, opts: ServeOptions =
   let ids = 0;
   const created = () => Math.floor(Date.now() / 1000);
   const tokenText = served.tokenText ?? ((id: number) => `token_id:${id}`);
+  const ctx = { served, batcher, onError };
 
   async function complete(kind: "chat" | "completions", req: Request): Promise<Response> {
     if (req.method !== "POST") {
@@ -179,17 +184,6 @@ export function createServer(policy: Policy | ServedPolicy, opts: ServeOptions =
     if (why !== undefined) {
       throw new RequestError(400, why, kind === "chat" ? "messages" : "prompt");
     }
-    const seed = r.seed ?? rng.nextU32();
-    let c;
-    try {
-      c = await batcher.submit(r.input, r.options, seed);
-    } catch (e) {
-      const msg = (e as Error)?.message ?? String(e);
-      onError(`serve: policy ${served.name} failed: ${msg}`);
-      return _json(500, {
-        error: { message: `policy failed: ${msg}`, type: "server_error", param: null, code: 500 },
-      });
-    }
     const meta = {
       id: `${kind === "chat" ? "chatcmpl" : "cmpl"}-${ids++}`,
       model: modelName,
@@ -197,7 +191,7 @@ export function createServer(policy: Policy | ServedPolicy, opts: ServeOptions =
       logprobs: r.logprobs,
       tokenText,
     };
-    return _json(200, kind === "chat" ? chatReply(c, meta) : completionReply(c, meta));
+    return await answer(ctx, r, r.seed ?? rng.nextU32(), meta);
   }
 
   async function route(req: Request): Promise<Response> {
@@ -211,6 +205,7 @@ export function createServer(policy: Policy | ServedPolicy, opts: ServeOptions =
         policy_calls: b.calls,
         rows: b.rows,
         max_batch: b.maxBatch,
+        aborted_rows: b.aborted,
       });
     }
     if (!path.startsWith("/v1/")) {

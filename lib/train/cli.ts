@@ -1,6 +1,7 @@
 /**
- * Command lines of experiment scripts: run-level flags (`--run-dir`, `--resume`, `--backend`)
- * plus every config field as a flag, `--set key=value` and `--config FILE` (see `lib/config`).
+ * Command lines of experiment scripts: run-level flags (`--run-dir`, `--resume`, and
+ * `--backend NAME`, short for `--model.backend NAME`) plus every config field as a flag,
+ * `--set key=value` and `--config FILE` (see `lib/config`).
  *
  * @module
  */
@@ -38,26 +39,35 @@ export function parseExperimentArgs<F extends Field>(
   args = args.filter((a) => a !== "--");
   const { values, tokens } = parseArgs({
     args: [...args],
-    options: { "run-dir": { type: "string" }, resume: { type: "boolean" } },
+    options: {
+      "run-dir": { type: "string" },
+      resume: { type: "boolean" },
+      backend: { type: "string" },
+    },
     strict: false,
     tokens: true,
     allowPositionals: true,
   });
   const consumed = new Set<number>();
   for (const t of tokens ?? []) {
-    if (t.kind === "option" && (t.name === "run-dir" || t.name === "resume")) {
+    if (t.kind === "option" && ["run-dir", "resume", "backend"].includes(t.name)) {
       consumed.add(t.index);
-      if (t.name === "run-dir" && t.inlineValue !== true) consumed.add(t.index + 1);
+      if (t.name !== "resume" && t.inlineValue !== true) consumed.add(t.index + 1);
     }
   }
   const rest = args.filter((_, i) => !consumed.has(i));
-  const usage = `${help.usage} [--run-dir DIR] [--resume]`;
+  if (values.backend !== undefined) {
+    if (typeof values.backend !== "string") throw new Error("--backend needs a NAME");
+    rest.push("--set", `model.backend=${values.backend}`); // last, so it wins over --config
+  }
+  const usage = `${help.usage} [--run-dir DIR] [--resume] [--backend NAME]`;
   const parsed = parseConfigArgs(schema, rest, { usage, description: help.description });
   if (parsed.help !== undefined) {
     return {
       help: parsed.help +
         "\n\nrun:\n  --run-dir DIR   write the run here (default runs/<experiment>__<seed>__<time>)\n" +
-        "  --resume        continue the run in --run-dir from its last checkpoint",
+        "  --resume        continue the run in --run-dir from its last checkpoint\n" +
+        "  --backend NAME  compute backend (short for --model.backend NAME)",
       resume: false,
       overrides: [],
     };

@@ -5,6 +5,7 @@
  * @module
  */
 import { c, type Infer } from "../config/mod.ts";
+import { BACKEND_NAMES } from "../engine/backend.ts";
 
 /** The fields of {@link trainSchema}, to extend in experiment schemas (`c.object({...trainFields, …})`). */
 export const trainFields = {
@@ -14,9 +15,9 @@ export const trainFields = {
   }),
   model: c.object({
     path: c.string({ default: "", doc: "Hugging Face checkpoint folder of the policy to train" }),
-    backend: c.enum(["auto", "fast", "wasm", "cpu", "webgpu", "tensorflow"], {
+    backend: c.enum(["auto", ...BACKEND_NAMES], {
       default: "auto",
-      doc: "tfjs backend (auto: fastest available CPU path)",
+      doc: "tfjs backend, the engine's names (auto: fastest available CPU path)",
     }),
     lora_rank: c.int({ default: 0, min: 0, doc: "LoRA rank (0 = full fine-tuning)" }),
     lora_alpha: c.float({

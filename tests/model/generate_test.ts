@@ -4,7 +4,7 @@ import { initBackend } from "../../lib/engine/backend.ts";
 import { generate } from "../../lib/model/generate.ts";
 import { sequenceLogprobs } from "../../lib/model/logprob.ts";
 import { Qwen2Model } from "../../lib/model/qwen2.ts";
-import { sampleToken } from "../../lib/model/sampling.ts";
+import { sampleToken, topLogprobs } from "../../lib/model/sampling.ts";
 import { Rng } from "../../lib/util/rng.ts";
 import { randomWeights, tinyConfig } from "./qwen2_naive.ts";
 
@@ -202,4 +202,50 @@ Deno.test("sampleToken() top-k keeps exactly the k largest logits on a large voc
     seen.add(sampleToken(logits, { temperature: 50, topK: 7 }, r).token);
   }
   assert.deepEqual([...seen].sort((a, b) => a - b), want);
+});
+
+Deno.test("topLogprobs() lists the k most likely ids with log-softmax values, ties by lower id", () => {
+  // Softmax of [ln 1, ln 3, ln 1, ln 5] = [1, 3, 1, 5] / 10.
+  const top = topLogprobs(new Float32Array([0, Math.log(3), 0, Math.log(5)]), 3);
+  assert.deepEqual(top.map((t) => t.token), [3, 1, 0]);
+  [0.5, 0.3, 0.1].forEach((p, i) => assert.ok(Math.abs(top[i].logprob - Math.log(p)) < 1e-6));
+  assert.equal(topLogprobs(new Float32Array([1, 2]), 20).length, 2);
+});
+
+Deno.test("generate() returns top alternatives and lets onToken end a row early", async () => {
+  const model = await tiny();
+  const seen: number[][] = PROMPTS.map(() => []);
+  const out = await generate(model, PROMPTS, {
+    maxNewTokens: 6,
+    temperature: 1,
+    seed: 4,
+    stopTokenIds: [],
+    topLogprobs: 4,
+    onToken: (row, t) => {
+      seen[row].push(t.token);
+      return row === 1 && seen[row].length === 2; // row 1 leaves after two tokens
+    },
+  });
+  assert.deepEqual(seen, out.tokens);
+  assert.deepEqual(out.tokens.map((t) => t.length), [6, 2, 6]);
+  assert.deepEqual(out.finishReason, ["length", "stop", "length"]);
+  out.topLogprobs!.forEach((row, r) =>
+    row.forEach((top, j) => {
+      assert.equal(top.length, 4);
+      // The sampled token's log-prob is at most the best alternative's.
+      assert.ok(out.logprobs[r][j] <= top[0].logprob + 1e-6);
+      const hit = top.find((a) => a.token === out.tokens[r][j]);
+      if (hit) assert.ok(Math.abs(hit.logprob - out.logprobs[r][j]) < 1e-5);
+    })
+  );
+  // The other rows sample exactly what they sample without the early exit.
+  const plain = await generate(model, PROMPTS, {
+    maxNewTokens: 6,
+    temperature: 1,
+    seed: 4,
+    stopTokenIds: [],
+  });
+  assert.deepEqual(out.tokens[0], plain.tokens[0]);
+  assert.deepEqual(out.tokens[2], plain.tokens[2]);
+  model.dispose();
 });

@@ -188,3 +188,34 @@ Deno.test("HttpPolicy.act() keeps at most `concurrency` requests in flight and k
     await srv.close();
   }
 });
+
+Deno.test("HttpPolicy.act() reads a vLLM reply with `logprobs: null` as text without log-probs", async () => {
+  // What vLLM answers when it ignores or caps log-probs: nulls where ours has values.
+  const srv = fakeServer(() =>
+    chatJson("<action>down</action>", {
+      id: "chatcmpl-vllm",
+      choices: [{
+        index: 0,
+        message: { role: "assistant", content: "<action>down</action>", tool_calls: [] },
+        logprobs: null,
+        finish_reason: "stop",
+        stop_reason: null,
+        token_ids: null,
+      }],
+      prompt_logprobs: null,
+      prompt_token_ids: null,
+    })
+  );
+  try {
+    const policy = new HttpPolicy({ baseUrl: srv.url, model: "m" });
+    const [c] = await policy.act([input], act);
+    assert.equal(c.text, "<action>down</action>");
+    assert.equal(c.finishReason, "stop");
+    assert.equal(c.logprobs, undefined);
+    assert.equal(c.completionIds, undefined);
+    assert.deepEqual(c.usage, { promptTokens: 11, completionTokens: 3 });
+    assert.equal(srv.count(), 1);
+  } finally {
+    await srv.close();
+  }
+});

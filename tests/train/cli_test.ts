@@ -40,3 +40,20 @@ Deno.test("parseExperimentArgs() returns help text naming every option", () => {
   assert.ok(h.help!.includes("msgrpo.sampling"));
   assert.equal(h.config, undefined);
 });
+
+Deno.test("--backend and --model.backend take the engine's names; tensorflow is refused", () => {
+  for (const name of ["tfjs-node", "tfjs-node-gpu", "fast", "wasm", "cpu", "webgpu", "auto"]) {
+    const a = parseExperimentArgs(trainSchema, ["--backend", name], help);
+    assert.equal(a.config!.model.backend, name);
+    const b = parseExperimentArgs(trainSchema, ["--model.backend", name], help);
+    assert.equal(b.config!.model.backend, name);
+  }
+  // The run-level flag wins over a config value given earlier.
+  const c = parseExperimentArgs(trainSchema, ["--backend=cpu", "--model.backend", "wasm"], help);
+  assert.equal(c.config!.model.backend, "cpu");
+  assert.throws(
+    () => parseExperimentArgs(trainSchema, ["--model.backend", "tensorflow"], help),
+    /model\.backend/,
+  );
+  assert.ok(parseExperimentArgs(trainSchema, ["--help"], help).help!.includes("--backend NAME"));
+});
