@@ -17,6 +17,7 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { runMain, UsageError } from "../lib/util/main.ts";
 import { seedOutcome, summarizeSweep, sweepTable } from "../lib/viz/sweep.ts";
 
 const DEMO = join(import.meta.dirname!, "frozen_lake_demo.ts");
@@ -29,7 +30,7 @@ function _usage(): string {
 function _parseSeeds(text: string | undefined): number[] {
   const seeds = (text ?? "").split(",").filter((s) => s.trim() !== "").map((s) => Number(s));
   if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0)) {
-    throw new Error(`--seeds: expected a comma-separated list of seeds, got '${text ?? ""}'`);
+    throw new UsageError(`--seeds: expected a comma-separated list of seeds, got '${text ?? ""}'`);
   }
   return seeds;
 }
@@ -105,7 +106,7 @@ async function main(): Promise<void> {
     return;
   }
   const seeds = _parseSeeds(values.seeds);
-  if (!values.out) throw new Error(`--out: required. ${_usage()}`);
+  if (!values.out) throw new UsageError(`--out: required. ${_usage()}`);
   const jobs = Number(values.jobs);
   if (!Number.isInteger(jobs) || jobs < 1) {
     throw new Error(`--jobs: expected ≥ 1, got ${values.jobs}`);
@@ -134,4 +135,4 @@ async function main(): Promise<void> {
   }));
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) await runMain(main, "seed_sweep");
