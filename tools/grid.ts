@@ -36,6 +36,7 @@ import {
   runTask,
   sbatch,
   type SlurmCommand,
+  waitForJobs,
 } from "../lib/grid/mod.ts";
 
 const flags = c.object({
@@ -90,7 +91,7 @@ async function _slurm(grid: GridSpec, opts: { dryRun: boolean; wait: boolean; ro
     const file = join(dir, name);
     await writeFileAtomic(file, text, { mkdir: true });
     const isArray = name === "array.sbatch";
-    const id = await sbatch(file, { after, wait: isArray && opts.wait });
+    const id = await sbatch(file, { after });
     console.error(
       isArray
         ? `grid ${grid.name}: array job ${id}, ${todo.length} of ${runs.length} runs` +
@@ -99,6 +100,15 @@ async function _slurm(grid: GridSpec, opts: { dryRun: boolean; wait: boolean; ro
     );
     if (!isArray) after.push(id);
     else console.log(id);
+    if (isArray && opts.wait) {
+      await waitForJobs([...after, id]);
+      let left = 0;
+      for (const r of runs) if (await runState(r) !== "done") left++;
+      console.error(
+        `grid ${grid.name}: array job ${id} ended; ${runs.length - left}/${runs.length} runs done`,
+      );
+      return left ? 1 : 0;
+    }
   }
   return 0;
 }

@@ -42,5 +42,6 @@ export {
   type SbatchOptions,
   shellQuote,
   type SlurmCommand,
+  waitForJobs,
 } from "./slurm.ts";
 export { type Collected, collectGrid, collectRuns } from "./collect.ts";

@@ -137,22 +137,19 @@ export function baseScript(grid: GridSpec, cmd: SlurmCommand): string {
 export interface SbatchOptions {
   /** Job ids this job waits for (`afterok`). */
   after?: readonly string[];
-  /** Block until the job (all its array tasks) ends (`sbatch --wait`). */
-  wait?: boolean;
 }
 
 /**
  * Submit a script file with `sbatch --parsable`.
  *
  * @param scriptFile the job script.
- * @param opts dependencies and waiting.
+ * @param opts dependencies.
  * @returns the job id.
- * @throws {Error} with sbatch's message when submission fails (or, with `wait`, when a task failed).
+ * @throws {Error} with sbatch's message when submission fails.
  */
 export async function sbatch(scriptFile: string, opts: SbatchOptions = {}): Promise<string> {
   const args = ["--parsable"];
   if (opts.after?.length) args.push(`--dependency=afterok:${opts.after.join(":")}`);
-  if (opts.wait) args.push("--wait");
   args.push(scriptFile);
   let out: Deno.CommandOutput;
   try {
@@ -169,4 +166,30 @@ export async function sbatch(scriptFile: string, opts: SbatchOptions = {}): Prom
     );
   }
   return id;
+}
+
+/**
+ * Wait until none of the jobs is queued or running any more (polls `squeue`; a job that squeue
+ * no longer knows has ended). Unlike `sbatch --wait`, whose polling interval grows to tens of
+ * seconds, this notices the end within `intervalMs`.
+ *
+ * @param ids job ids (array jobs wait for all their tasks).
+ * @param intervalMs polling interval (default 1000).
+ */
+export async function waitForJobs(ids: readonly string[], intervalMs = 1000): Promise<void> {
+  for (;;) {
+    const out = await new Deno.Command("squeue", {
+      args: ["-h", "-o", "%i", "-j", ids.join(",")],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout).trim();
+    if (!out.success) {
+      const err = new TextDecoder().decode(out.stderr);
+      if (!/Invalid job id/i.test(err)) throw new Error(`squeue failed: ${err.trim()}`);
+      return;
+    }
+    if (text === "") return;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
 }
