@@ -31,6 +31,7 @@ import {
   gridDir,
   type GridSpec,
   loadGrid,
+  queuedJobs,
   runLocal,
   runState,
   runTask,
@@ -83,6 +84,14 @@ async function _slurm(grid: GridSpec, opts: { dryRun: boolean; wait: boolean; ro
   if (!todo.length) {
     console.error(`grid ${grid.name}: all ${runs.length} runs are done`);
     return 0;
+  }
+  const names = [`grid-${grid.name}`, `grid-${grid.name}-bases`];
+  const queued = await queuedJobs(names);
+  if (queued.length) {
+    throw new Error(
+      `grid ${grid.name} has jobs in the queue (${queued.join(", ")}); re-run when they have ` +
+        `ended, or scancel them first (two jobs must not run the same run)`,
+    );
   }
   const dir = join(gridDir(grid), "slurm");
   await Deno.mkdir(join(gridDir(grid), "logs"), { recursive: true });

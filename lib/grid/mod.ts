@@ -38,6 +38,7 @@ export {
   arrayScript,
   arraySpec,
   baseScript,
+  queuedJobs,
   sbatch,
   type SbatchOptions,
   shellQuote,

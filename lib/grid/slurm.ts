@@ -193,3 +193,26 @@ export async function waitForJobs(ids: readonly string[], intervalMs = 1000): Pr
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/**
+ * Ids of this user's queued or running jobs with one of the given names (`squeue --me`).
+ *
+ * @param names job names.
+ * @returns the job ids (array tasks as `JOB_TASK`), empty when none.
+ */
+export async function queuedJobs(names: readonly string[]): Promise<string[]> {
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command("squeue", {
+      args: ["--me", "-h", "-o", "%i", "-n", names.join(",")],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  } catch (e) {
+    throw new Error(`squeue could not be started (is Slurm installed?): ${(e as Error).message}`);
+  }
+  if (!out.success) {
+    throw new Error(`squeue failed: ${new TextDecoder().decode(out.stderr).trim()}`);
+  }
+  return new TextDecoder().decode(out.stdout).split("\n").map((l) => l.trim()).filter((l) => l);
+}

@@ -9,6 +9,9 @@
  * - otherwise (no directory, or one that died before its first checkpoint) the directory is
  *   cleared and the run starts afresh with `--run-dir DIR`.
  *
+ * A run is held under an exclusive file lock (`GRID/locks/<run id>.lock`) meanwhile, so two grid
+ * commands on one machine never run it at once: the second waits, then finds it done.
+ *
  * When the script exits 0 its last stdout line (the experiments print one JSON summary) is stored
  * in `grid_done.json` with the wall time. A base step runs under an exclusive file lock
  * (`GRID/bases/NAME.lock`), so concurrent tasks on one machine build a base once and never into
@@ -169,6 +172,23 @@ export async function runTask(
   opts: SpawnOptions = {},
 ): Promise<{ state: RunState; code: number }> {
   await buildBases(grid, opts);
+  const locks = join(dirname(run.dir), "locks");
+  await Deno.mkdir(locks, { recursive: true });
+  const lock = await Deno.open(join(locks, `${run.id}.lock`), { create: true, write: true });
+  try {
+    await lock.lock(true);
+    return await _runLocked(grid, run, opts);
+  } finally {
+    await lock.unlock().catch(() => {});
+    lock.close();
+  }
+}
+
+async function _runLocked(
+  grid: GridSpec,
+  run: GridRun,
+  opts: SpawnOptions,
+): Promise<{ state: RunState; code: number }> {
   const state = await runState(run);
   if (state === "done") return { state, code: 0 };
   if (state === "fresh" && await _exists(run.dir)) await Deno.remove(run.dir, { recursive: true });

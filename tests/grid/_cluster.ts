@@ -81,11 +81,20 @@ function _pid(file: string): number | null {
   }
 }
 
-/** The slurm.conf of a one-node cluster (no accounting, linuxproc tracking, cons_tres by CPU). */
+/**
+ * The slurm.conf of a one-node cluster: no accounting, linuxproc process tracking, cons_tres
+ * allocating CPUs, everything on 127.0.0.1 (the host name need not resolve).
+ *
+ * @param dir the cluster's folder.
+ * @param node the node's name (the short host name, which slurmd looks for).
+ * @param cpus CPUs of the node.
+ * @param port slurmctld's port (slurmd takes the next).
+ * @returns the file's text.
+ */
 export function slurmConf(dir: string, node: string, cpus: number, port: number): string {
   return [
     "ClusterName=msgrpo-test",
-    `SlurmctldHost=${node}`,
+    `SlurmctldHost=${node}(127.0.0.1)`,
     "SlurmUser=root",
     `SlurmctldPort=${port}`,
     `SlurmdPort=${port + 1}`,
@@ -111,7 +120,9 @@ export function slurmConf(dir: string, node: string, cpus: number, port: number)
     "InactiveLimit=0",
     "KillWait=2",
     "MinJobAge=300",
-    `NodeName=${node} CPUs=${cpus} State=UNKNOWN`,
+    // the configured CPUs count even where the machine has fewer (CI machines vary)
+    "SlurmdParameters=config_overrides",
+    `NodeName=${node} NodeAddr=127.0.0.1 CPUs=${cpus} State=UNKNOWN`,
     "PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP",
     "",
   ].join("\n");

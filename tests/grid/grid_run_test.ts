@@ -85,6 +85,7 @@ async function done(root: string, id: string): Promise<{ resumed: boolean } | nu
 const tmp = await Deno.makeTempDir({ prefix: "msgrpo-grid-run-" });
 const file = join(tmp, "tiny.yaml");
 await Deno.writeTextFile(file, GRID);
+globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: true }));
 let localTables: Promise<Record<string, unknown[]>> | undefined;
 
 /** Run the grid locally once per process (both tests compare against it). */
@@ -189,8 +190,4 @@ Deno.test({
       await cluster.stop();
     }
   },
-});
-
-Deno.test("clean up", async () => {
-  await Deno.remove(tmp, { recursive: true });
 });

@@ -14,9 +14,11 @@ import {
 import { col, defineTable } from "../../lib/log/columns.ts";
 import { TableWriter } from "../../lib/log/mod.ts";
 
+const TMP = Deno.makeTempDirSync({ prefix: "msgrpo-grid-spec-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));
+
 function gridFile(text: string, name = "g.yaml"): string {
-  const dir = Deno.makeTempDirSync({ prefix: "msgrpo-grid-spec-" });
-  const file = join(dir, name);
+  const file = join(Deno.makeTempDirSync({ dir: TMP }), name);
   Deno.writeTextFileSync(file, text);
   return file;
 }
@@ -144,7 +146,7 @@ const T = defineTable("updates", "test", {
 });
 
 Deno.test("collectRuns() stacks the runs' tables with run, seed and override columns", () => {
-  const root = Deno.makeTempDirSync({ prefix: "msgrpo-grid-collect-" });
+  const root = Deno.makeTempDirSync({ dir: TMP });
   const grid = loadGrid(
     gridFile(`script: x.ts\nroot: ${root}\nseeds: [1, 2]\narms: [[arm=a], [arm=b, lr=2]]\n`),
   );
@@ -177,5 +179,4 @@ Deno.test("collectRuns() stacks the runs' tables with run, seed and override col
     loss: 2,
   });
   assert.equal(rows[0].lr, null);
-  Deno.removeSync(root, { recursive: true });
 });
