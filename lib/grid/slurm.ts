@@ -86,6 +86,8 @@ function _body(grid: GridSpec, cmd: SlurmCommand, step: string[]): string[] {
   if (grid.slurm.deno) prefix[0] = grid.slurm.deno;
   return [
     "set -euo pipefail",
+    "# BLAS threads: the task's CPUs, not the node's",
+    'export OPENBLAS_NUM_THREADS="${SLURM_CPUS_PER_TASK:-1}"',
     ...grid.slurm.setup,
     `exec ${[...prefix, ...step, ...cmd.suffix].map(shellQuote).join(" ")}`,
   ];

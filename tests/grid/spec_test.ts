@@ -129,6 +129,7 @@ Deno.test("arrayScript() has one task per unfinished run and the grid's resource
       "#SBATCH --output=/scratch/grids/abl/logs/slurm-%A_%a.out",
       "#SBATCH --chdir=/src",
       "#   6 lr-3e-4_groups-2_arm-all__s1",
+      'export OPENBLAS_NUM_THREADS="${SLURM_CPUS_PER_TASK:-1}"',
     ]
   ) assert.ok(lines.includes(want), `${want} missing from\n${text}`);
   assert.ok(!text.includes("--partition"));
