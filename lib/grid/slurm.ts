@@ -151,7 +151,10 @@ export interface SbatchOptions {
  */
 export async function sbatch(scriptFile: string, opts: SbatchOptions = {}): Promise<string> {
   const args = ["--parsable"];
-  if (opts.after?.length) args.push(`--dependency=afterok:${opts.after.join(":")}`);
+  if (opts.after?.length) {
+    // a failed base job cancels the array instead of leaving it pending for ever
+    args.push(`--dependency=afterok:${opts.after.join(":")}`, "--kill-on-invalid-dep=yes");
+  }
   args.push(scriptFile);
   let out: Deno.CommandOutput;
   try {
