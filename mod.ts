@@ -4,8 +4,8 @@
  *
  * The public surface re-exports each module: text-mediated environments (`env`), the Qwen2 model
  * (`model`), tfjs backends and fast kernels (`engine`), policies (`policy`), rollouts
- * (`rollout`), the MS-GRPO core (`msgrpo`), the training loop (`train`), configs (`config`) and
- * Arrow run logs (`log`).
+ * (`rollout`), the MS-GRPO core (`msgrpo`), the training loop (`train`), configs (`config`),
+ * Arrow run logs (`log`) and grids of runs on this machine or on Slurm (`grid`).
  *
  * @example
  * ```ts
@@ -29,4 +29,5 @@ export * from "./lib/train/mod.ts";
 export * from "./lib/config/mod.ts";
 export * from "./lib/log/mod.ts";
 export * from "./lib/serve/mod.ts";
+export * from "./lib/grid/mod.ts";
 export { deriveSeed, Rng, type RngState } from "./lib/util/rng.ts";

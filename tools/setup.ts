@@ -5,9 +5,12 @@
  * kernels into `.cache/native/`. Everything it installs is optional: without it the engine
  * falls back to stock tfjs kernels. `--jupyter` installs what the notebooks need when it is
  * missing: `jupyter-nbconvert jupyter-client` (headless execution), `fonts-dejavu-core` (chart
- * text) and the Deno kernel (`deno jupyter --install`).
+ * text) and the Deno kernel (`deno jupyter --install`). `--slurm` installs Debian's Slurm
+ * (`slurmctld slurmd slurm-client`, 22.05 on Debian 12) and `munge`, which the grid tests start
+ * as a one-node cluster of their own (`tests/grid/`).
  *
- * Usage: `deno task setup [--no-apt] [--no-native] [--torch] [--webgpu] [--jupyter] [--force]`
+ * Usage: `deno task setup [--no-apt] [--no-native] [--torch] [--webgpu] [--jupyter] [--slurm]
+ * [--force]`
  *
  * @module
  */
@@ -84,6 +87,9 @@ async function hasDenoKernel(): Promise<boolean> {
   }
 }
 
+/** Debian packages of a one-node Slurm cluster (controller, node daemon, client commands, munge). */
+const SLURM_PACKAGES = ["slurmctld", "slurmd", "slurm-client", "munge"];
+
 const DEJAVU_SANS = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 
 /** Register the Deno kernel when Jupyter is there and the kernel is not. */
@@ -110,6 +116,7 @@ async function main(): Promise<number> {
       torch: { type: "boolean", default: false },
       webgpu: { type: "boolean", default: false },
       jupyter: { type: "boolean", default: false },
+      slurm: { type: "boolean", default: false },
       force: { type: "boolean", default: false },
     },
   });
@@ -132,6 +139,9 @@ async function main(): Promise<number> {
       want.push("fonts-dejavu-core");
     }
   }
+  if (values.slurm) {
+    for (const p of SLURM_PACKAGES) if (!await dpkgInstalled(p)) want.push(p);
+  }
   if (want.length > 0 && values["no-apt"]) {
     console.error(`setup: missing ${want.join(", ")} (skipped: --no-apt)`);
   } else if (want.length > 0) {
@@ -142,6 +152,11 @@ async function main(): Promise<number> {
     `setup: OpenBLAS ${blasNow ? `ok (${blasNow.name}, ${blasNow.threads} threads)` : "absent"}`,
   );
   if (values.jupyter) await ensureDenoKernel();
+  if (values.slurm) {
+    let ok = true;
+    for (const p of SLURM_PACKAGES) ok &&= await dpkgInstalled(p);
+    console.log(`setup: Slurm ${ok ? "ok" : "absent (the Slurm grid tests will be skipped)"}`);
+  }
   if (values["no-native"]) {
     console.log("setup: native kernels skipped (--no-native)");
     return 0;
