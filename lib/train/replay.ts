@@ -7,9 +7,12 @@
  * rule the policy first learns (`docs/algorithm.md`). So the trainer keeps a first-in-first-out
  * buffer of the initial-state seeds whose group did not win every episode, and plays
  * `replayGroups` of each iteration's N groups from it (drawn uniformly without replacement); the
- * others are fresh seeds. After an iteration each played seed whose group still lost an episode
- * is (re-)appended; a seed whose group won every episode leaves the buffer. The buffer holds at
- * most `capacity` seeds (the oldest are dropped). With `replayGroups` 0 the trainer is the paper's.
+ * others are fresh seeds. After an iteration each played seed whose group's success rate is below
+ * `threshold` is (re-)appended; a seed whose group reached it leaves the buffer. With threshold 1
+ * any lost episode keeps a map; a lower threshold keeps only the maps the policy mostly fails
+ * (an exploring policy loses an episode now and then on every map, so threshold 1 replays almost
+ * any map). The buffer holds at most `capacity` seeds (the oldest are dropped). With
+ * `replayGroups` 0 the trainer is the paper's.
  *
  * The state is the buffer alone (saved in the training checkpoint) and every draw comes from an
  * explicit Rng, so a resumed run replays the same seeds.
@@ -66,29 +69,34 @@ export function chooseInitialStates(
 }
 
 /**
- * The buffer after an iteration: played seeds leave it, those whose group lost an episode are
- * appended again (oldest dropped beyond `capacity`).
+ * The buffer after an iteration: played seeds leave it, those whose group's success rate is below
+ * `threshold` are appended again (oldest dropped beyond `capacity`).
  *
  * @param buffer the buffer before the iteration.
- * @param played each group's initial-state seed and whether every episode of the group won.
+ * @param played each group's initial-state seed and the fraction of its episodes that won.
  * @param capacity the most seeds kept.
+ * @param threshold success rate a group must reach for its seed to leave (default 1).
  * @returns the new buffer.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { updateReplayBuffer } from "./replay.ts";
- * const played = [{ seed: 2, allWon: true }, { seed: 9, allWon: false }];
+ * const played = [{ seed: 2, success: 1 }, { seed: 9, success: 0.75 }];
  * assert.deepEqual(updateReplayBuffer([1, 2, 3], played, 3), [1, 3, 9]);
  * assert.deepEqual(updateReplayBuffer([1, 2, 3], played, 2), [3, 9]);
+ * assert.deepEqual(updateReplayBuffer([1, 2, 3], played, 3, 0.5), [1, 3]);
  * ```
  */
 export function updateReplayBuffer(
   buffer: readonly number[],
-  played: readonly { seed: number; allWon: boolean }[],
+  played: readonly { seed: number; success: number }[],
   capacity: number,
+  threshold = 1,
 ): number[] {
   const seen = new Set(played.map((p) => p.seed));
   const next = buffer.filter((s) => !seen.has(s));
-  for (const p of played) if (!p.allWon && !next.includes(p.seed)) next.push(p.seed);
+  for (const p of played) {
+    if (p.success < threshold && !next.includes(p.seed)) next.push(p.seed);
+  }
   return next.slice(Math.max(0, next.length - capacity));
 }

@@ -52,6 +52,13 @@ export const trainFields = {
       min: 1,
       doc: "most initial states the replay buffer keeps (oldest dropped)",
     }),
+    replay_threshold: c.float({
+      default: 1,
+      gt: 0,
+      max: 1,
+      doc:
+        "a played initial state stays in the replay buffer while its group's success is below this",
+    }),
     temperature: c.float({ default: 1.0, gt: 0, doc: "sampling temperature of rollouts (τ)" }),
     max_new_tokens: c.int({ default: 24, min: 1, doc: "cap on generated tokens per decision" }),
     gamma: c.float({

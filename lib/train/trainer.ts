@@ -205,11 +205,12 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
       if (cfg.msgrpo.replay_groups > 0) {
         replay = updateReplayBuffer(
           replay,
-          initial.seeds.map((seed, g) => ({
-            seed,
-            allWon: episodes.every((e) => e.group !== g || e.success),
-          })),
+          initial.seeds.map((seed, g) => {
+            const group = episodes.filter((e) => e.group === g);
+            return { seed, success: group.filter((e) => e.success).length / group.length };
+          }),
           cfg.msgrpo.replay_capacity,
+          cfg.msgrpo.replay_threshold,
         );
       }
       const t1 = performance.now();

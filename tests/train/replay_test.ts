@@ -40,15 +40,21 @@ Deno.test("chooseInitialStates() draws the same seeds from the same Rng state", 
 Deno.test("updateReplayBuffer() keeps failed seeds once, drops solved ones and the oldest beyond capacity", () => {
   // 4 solved → leaves; 6 failed again → moves to the back; 9 new failure → appended
   const played = [
-    { seed: 4, allWon: true },
-    { seed: 6, allWon: false },
-    { seed: 9, allWon: false },
+    { seed: 4, success: 1 },
+    { seed: 6, success: 0.5 },
+    { seed: 9, success: 0 },
   ];
   assert.deepEqual(updateReplayBuffer([3, 4, 5, 6], played, 10), [3, 5, 6, 9]);
   assert.deepEqual(updateReplayBuffer([3, 4, 5, 6], played, 2), [6, 9]);
   // a seed played twice in one iteration (two groups) enters once
   assert.deepEqual(
-    updateReplayBuffer([], [{ seed: 2, allWon: false }, { seed: 2, allWon: false }], 5),
+    updateReplayBuffer([], [{ seed: 2, success: 0 }, { seed: 2, success: 0.25 }], 5),
     [2],
   );
+});
+
+Deno.test("updateReplayBuffer() with a threshold keeps only the maps mostly failed", () => {
+  const played = [{ seed: 1, success: 0.5 }, { seed: 2, success: 0.25 }, { seed: 3, success: 0.9 }];
+  // 0.5 is not below 0.5: seed 1 leaves with seed 3; seed 2 stays
+  assert.deepEqual(updateReplayBuffer([1, 7], played, 8, 0.5), [7, 2]);
 });
