@@ -18,6 +18,7 @@
  * - Curves ({@link areaUnderCurve}, {@link iterationsToThreshold}, {@link censoredIterations}):
  *   trapezoid area normalised by the iteration span; first evaluation reaching a level.
  * - {@link compareArms} puts these together for one row of a results table.
+ * - Planning ({@link permutationPower}): simulated power of the permutation test for n seeds.
  *
  * Training compute, where an experiment states it, is counted as ≈ 6 · parameters · tokens
  * FLOPs (forward + backward of a dense decoder, attention's own FLOPs neglected); evaluation-only
@@ -51,6 +52,7 @@ export {
   permutationTest,
   signFlipTest,
 } from "./permutation.ts";
+export { permutationPower, type PowerOptions } from "./power.ts";
 export {
   BOOTSTRAP_RESAMPLES,
   BOOTSTRAP_SEED,

@@ -8,6 +8,7 @@ import {
   holm,
   iterationsToThreshold,
   percentile,
+  permutationPower,
   permutationTest,
   relativeImprovement,
   signFlipTest,
@@ -180,4 +181,14 @@ Deno.test("compareArms() pairs by seed only when both arms hold the same seeds",
   assert.equal(d.signFlip, null);
   assert.equal(d.relative, null);
   assert.throws(() => compareArms(a, b, { seedsA: [1], seedsB: [1] }));
+});
+
+Deno.test("permutationPower() is at most α without an effect and grows with the effect", () => {
+  const p0 = permutationPower(0, 5, 0.05, { simulations: 400 });
+  assert.ok(p0 <= 0.08, `size ${p0}`); // exact test: ≤ α up to simulation noise (sd ≈ 0.011)
+  const p1 = permutationPower(1, 5, 0.05, { simulations: 400 });
+  const p3 = permutationPower(3, 5, 0.05, { simulations: 400 });
+  assert.ok(p1 < p3 && p3 > 0.9, `${p1} ${p3}`);
+  assert.equal(permutationPower(10, 5, 0.005, { simulations: 20 }), 0); // min p is 2/252
+  assert.equal(permutationPower(10, 8, 0.005, { simulations: 20 }), 1); // min p is 2/12 870
 });
