@@ -187,6 +187,8 @@ export interface AblationArm {
   iterations: number[];
   /** Seeds that never reached the level (their iterations are censored). */
   censored: number;
+  /** The success level of "iterations to level" for this scenario. */
+  level: number;
 }
 
 /** One comparison of two arms on one measure. */
@@ -202,8 +204,8 @@ export interface AblationPairRow {
 
 /** Options of {@link ablationStatistics}. */
 export interface AblationOptions {
-  /** The success level of "iterations to level" (default 0.8). */
-  level?: number;
+  /** The success level of "iterations to level", or one per scenario (default 0.8). */
+  level?: number | ((scenario: string) => number);
   /** Arm pairs compared, first minus second (default: every pair in arm order). */
   pairs?: readonly (readonly [string, string])[];
   /** Scenarios of the primary family (default {@link PRIMARY_SCENARIOS}). */
@@ -222,7 +224,10 @@ export function ablationStatistics(
   seedOf: (run: string) => number,
   opts: AblationOptions = {},
 ): { arms: AblationArm[]; pairs: AblationPairRow[] } {
-  const level = opts.level ?? 0.8, primary = opts.primary ?? PRIMARY_SCENARIOS;
+  const primary = opts.primary ?? PRIMARY_SCENARIOS;
+  const levelOf = typeof opts.level === "function"
+    ? opts.level
+    : () => (opts.level ?? 0.8) as number;
   const armOf = new Map(points.map((p) => [p.run, p.arm]));
   const armNames = [...new Set(points.map((p) => p.arm))];
   const arms: AblationArm[] = [];
@@ -231,6 +236,7 @@ export function ablationStatistics(
     for (const arm of armNames) {
       const cs = _bySeed(curves.filter((c) => c.scenario === scenario && armOf.get(c.run) === arm));
       if (cs.length === 0) continue;
+      const level = levelOf(scenario);
       const its = cs.map((c) => censoredIterations(c.points, level));
       arms.push({
         arm,
@@ -240,6 +246,7 @@ export function ablationStatistics(
         auc: cs.map((c) => areaUnderCurve(c.points)),
         iterations: its.map((x) => x.value),
         censored: its.filter((x) => x.censored).length,
+        level,
       });
     }
   }
@@ -280,13 +287,11 @@ export function ablationStatistics(
 /**
  * The ablation's per-arm summaries as display records (mean [95% bootstrap interval]).
  * @param arms arms of {@link ablationStatistics}.
- * @param level the level used (for the column name, default 0.8).
  * @param digits decimals (default 3).
  * @returns one record per arm and scenario.
  */
 export function ablationArmRecords(
   arms: readonly AblationArm[],
-  level = 0.8,
   digits = 3,
 ): Record<string, string>[] {
   const e = (xs: readonly number[], d: number) => _est(mean(xs), bootstrapMean(xs), d);
@@ -296,8 +301,9 @@ export function ablationArmRecords(
     seeds: String(x.seeds.length),
     "final success": e(x.final, digits),
     "area under curve": e(x.auc, digits),
-    [`reached ${level}`]: `${x.seeds.length - x.censored}/${x.seeds.length}`,
-    [`iterations to ${level}`]: `${x.censored > 0 ? "≥ " : ""}${e(x.iterations, 1)}`,
+    level: x.level.toFixed(digits),
+    reached: `${x.seeds.length - x.censored}/${x.seeds.length}`,
+    "iterations to level": `${x.censored > 0 ? "≥ " : ""}${e(x.iterations, 1)}`,
   }));
 }
 

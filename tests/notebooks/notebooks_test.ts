@@ -150,6 +150,19 @@ function curveFromArrow(dir: string, scenario: string): { iteration: number; val
   }));
 }
 
+/** Mean optimal success of a scenario over one evaluation's episodes (iteration 0). */
+function optimumFromArrow(dir: string, scenario: string): number {
+  const rows = readTable(join(dir, "eval.arrow")).objects() as {
+    iteration: number;
+    scenario: string;
+    optimal_success: number;
+  }[];
+  const opt = rows.filter((r) => r.scenario === scenario && r.iteration === 0)
+    .map((r) => r.optimal_success);
+  assert.ok(opt.length > 0 && opt.every((x) => typeof x === "number"), `no optimum: ${scenario}`);
+  return mean(opt);
+}
+
 const seedOfDir = (dir: string) => JSON.parse(Deno.readTextFileSync(join(dir, "meta.json"))).seed;
 const lastValue = (c: { value: number }[]) => c[c.length - 1].value;
 const est = (m: number, iv: Interval | null, d = 3) => `${m.toFixed(d)} ${formatInterval(iv, d)}`;
@@ -199,7 +212,8 @@ Deno.test({
         const ca = curves("aaw"), cb = curves(other);
         const fin = compareArms(ca.map(lastValue), cb.map(lastValue));
         const auc = compareArms(ca.map(areaUnderCurve), cb.map(areaUnderCurve));
-        const it = (cs: typeof ca) => cs.map((c) => censoredIterations(c, 0.8).value);
+        const level = 0.8 * optimumFromArrow(runsOf("aaw")[0], scenario);
+        const it = (cs: typeof ca) => cs.map((c) => censoredIterations(c, level).value);
         const its = compareArms(it(ca), it(cb));
         const head = `| aaw − ${other} | ${scenario} |`;
         assert.match(

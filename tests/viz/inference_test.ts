@@ -85,9 +85,14 @@ Deno.test("ablationStatistics() gives final, area and censored iterations per ar
   assert.equal(pairs[2].comparison.difference, -15);
   close(pairs[2].comparison.permutation.p, 2 / 6);
   const recs = ablationArmRecords(arms);
-  assert.equal(recs[1]["reached 0.8"], "0/2");
-  assert.equal(recs[1]["iterations to 0.8"], "≥ 30.0 [30.0, 30.0]");
-  assert.equal(recs[0]["iterations to 0.8"], "15.0 [10.0, 20.0]");
+  assert.equal(recs[1].level, "0.800");
+  assert.equal(recs[1].reached, "0/2");
+  assert.equal(recs[1]["iterations to level"], "≥ 30.0 [30.0, 30.0]");
+  assert.equal(recs[0]["iterations to level"], "15.0 [10.0, 20.0]");
+  // a level per scenario: 0.5 is reached by both uniform seeds (at 20 and 20)
+  const half = ablationStatistics(points, seedOf, { level: (sc) => (sc === FL ? 0.5 : 0.8) });
+  assert.deepEqual(half.arms[1].iterations, [30, 20]);
+  assert.equal(half.arms[1].censored, 1);
   assert.equal(ablationPairRecords(pairs)[0].comparison, "aaw − uniform");
 });
 
