@@ -156,7 +156,7 @@ export function signFlipTest(
   const d = a.map((x, i) => x - b[i]), n = d.length;
   const difference = mean(d), observed = Math.abs(difference);
   const flips = 2 ** n;
-  if (flips <= (opts.maxExact ?? 100_000)) {
+  if (n <= 30 && flips <= (opts.maxExact ?? 100_000)) {
     let hits = 0;
     for (let m = 0; m < flips; m++) {
       let s = 0;

@@ -48,6 +48,16 @@ export interface RunCurve {
  * @param points per-run points (e.g. `runPoints(rows, "success")`).
  * @param seedOf a run's seed.
  * @returns one curve per (run, scenario), in first-seen order.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runCurves } from "./inference.ts";
+ * const p = (iteration: number, value: number) =>
+ *   ({ run: "seed2", scenario: "S", iteration, value, episodes: 50 });
+ * const [c] = runCurves([p(20, 0.5), p(0, 0.1)], () => 2);
+ * assert.deepEqual(c.points.map((x) => x.iteration), [0, 20]);
+ * assert.equal(c.seed, 2);
+ * ```
  */
 export function runCurves(
   points: readonly RunPoint[],
@@ -98,6 +108,20 @@ export interface ScaleStatRow {
  * @param seedOf a run's seed.
  * @param primary scenarios of the primary family (default {@link PRIMARY_SCENARIOS}).
  * @returns one row per (scenario, baseline) with both arms present.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { scaleStatistics } from "./inference.ts";
+ * const p = (run: string, value: number) =>
+ *   ({ run, scenario: "FrozenLake-NoSlip", iteration: 0, value, episodes: 50 });
+ * const [row] = scaleStatistics(
+ *   [p("s1", 0.4), p("s2", 0.5), p("s3", 0.6)],
+ *   new Map([["baseline", [p("s1/baseline", 0.1), p("s2/baseline", 0.2), p("s3/baseline", 0.3)]]]),
+ *   (run) => Number(run[1]),
+ * );
+ * assert.equal(row.comparison.permutation.p, 0.1); // 2 of the 20 relabellings
+ * assert.equal(row.pHolm, 0.1); // a family of one
+ * ```
  */
 export function scaleStatistics(
   trained: readonly RunPoint[],
@@ -218,6 +242,22 @@ export interface AblationOptions {
  * @param seedOf a run's seed.
  * @param opts level, pairs, primary scenarios.
  * @returns per-arm summaries and pairwise comparisons.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ablationStatistics } from "./inference.ts";
+ * const curve = (arm: string, seed: number, values: number[]) =>
+ *   values.map((value, i) =>
+ *     ({ run: `${arm}-${seed}`, arm, scenario: "S", iteration: 10 * i, value, episodes: 50 })
+ *   );
+ * const { arms, pairs } = ablationStatistics(
+ *   [...curve("aaw", 1, [0, 1]), ...curve("uniform", 1, [0, 0.5])],
+ *   (run) => Number(run.split("-")[1]),
+ * );
+ * assert.deepEqual(arms.map((a) => a.auc[0]), [0.5, 0.25]);
+ * assert.deepEqual(arms.map((a) => a.iterations[0]), [10, 20]); // uniform censored at 10 + 10
+ * assert.equal(pairs[0].comparison.difference, 0.5);
+ * ```
  */
 export function ablationStatistics(
   points: readonly (RunPoint & { arm: string })[],
