@@ -51,6 +51,21 @@ export {
   type RunPoint,
   runPoints,
 } from "./eval_summary.ts";
+export {
+  type AblationArm,
+  ablationArmRecords,
+  type AblationMeasure,
+  type AblationOptions,
+  ablationPairRecords,
+  type AblationPairRow,
+  ablationStatistics,
+  PRIMARY_SCENARIOS,
+  type RunCurve,
+  runCurves,
+  scaleStatistics,
+  scaleStatisticsRecords,
+  type ScaleStatRow,
+} from "./inference.ts";
 export { FONT_FAMILY, specToPng, specToSvg, svgToPng } from "./render.ts";
 export {
   boardOf,

@@ -1,5 +1,16 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { readTable } from "../../lib/log/read.ts";
+import {
+  areaUnderCurve,
+  bootstrapMean,
+  censoredIterations,
+  compareArms,
+  formatInterval,
+  holm,
+  type Interval,
+  mean,
+} from "../../lib/stats/mod.ts";
 
 const NOTEBOOKS = join(import.meta.dirname!, "..", "..", "notebooks");
 const names = [...Deno.readDirSync(NOTEBOOKS)]
@@ -119,5 +130,123 @@ Deno.test({
     const abl = await markdownWithTable("ablation.ipynb", join(RESULTS, "ablation"), "arm");
     assert.match(abl, /uniform \| FrozenLake-NoSlip \| 3 \| 0\.347/);
     assert.match(abl, /aaw \| FrozenLake-NoSlip \| 3 \| 0\.800/);
+  },
+});
+
+/** Success rate per iteration of one scenario in a run directory's `eval.arrow`, read directly. */
+function curveFromArrow(dir: string, scenario: string): { iteration: number; value: number }[] {
+  const rows = readTable(join(dir, "eval.arrow")).objects() as {
+    iteration: number;
+    scenario: string;
+    success: boolean;
+  }[];
+  const by = new Map<number, number[]>();
+  for (const r of rows.filter((r) => r.scenario === scenario)) {
+    by.set(r.iteration, [...(by.get(r.iteration) ?? []), r.success ? 1 : 0]);
+  }
+  return [...by].sort((a, b) => a[0] - b[0]).map(([iteration, xs]) => ({
+    iteration,
+    value: xs.reduce((s, x) => s + x, 0) / xs.length,
+  }));
+}
+
+/** Mean optimal success of a scenario over one evaluation's episodes (iteration 0). */
+function optimumFromArrow(dir: string, scenario: string): number {
+  const rows = readTable(join(dir, "eval.arrow")).objects() as {
+    iteration: number;
+    scenario: string;
+    optimal_success: number;
+  }[];
+  const opt = rows.filter((r) => r.scenario === scenario && r.iteration === 0)
+    .map((r) => r.optimal_success);
+  assert.ok(opt.length > 0 && opt.every((x) => typeof x === "number"), `no optimum: ${scenario}`);
+  return mean(opt);
+}
+
+const seedOfDir = (dir: string) => JSON.parse(Deno.readTextFileSync(join(dir, "meta.json"))).seed;
+const lastValue = (c: { value: number }[]) => c[c.length - 1].value;
+const est = (m: number, iv: Interval | null, d = 3) => `${m.toFixed(d)} ${formatInterval(iv, d)}`;
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+Deno.test({
+  name: "the notebooks' statistics tables match a recomputation from the Arrow files (results/)",
+  ignore: missing !== null,
+  async fn() {
+    const PRIMARY = ["FrozenLake-NoSlip", "FrozenLake-Slippery"];
+    // scale comparison: seed<S>/eval.arrow vs seed<S>/baseline/eval.arrow
+    const scaleDir = join(RESULTS, "scale");
+    const seedDirs = [...Deno.readDirSync(scaleDir)].filter((e) => e.isDirectory)
+      .map((e) => join(scaleDir, e.name)).sort();
+    const cmp = await markdownWithTable("comparison.ipynb", scaleDir, "large base");
+    const scaleP: number[] = [];
+    const scaleRows: string[] = [];
+    for (const scenario of PRIMARY) {
+      const a = seedDirs.map((d) => lastValue(curveFromArrow(d, scenario)));
+      const b = seedDirs.map((d) => lastValue(curveFromArrow(join(d, "baseline"), scenario)));
+      const seeds = seedDirs.map(seedOfDir);
+      const c = compareArms(a, b, { relative: true, seedsA: seeds, seedsB: seeds });
+      scaleP.push(c.permutation.p);
+      scaleRows.push(
+        `| ${scenario} | baseline | ${a.length} vs ${b.length} | ${
+          est(c.a.mean, c.a.interval)
+        } | ` +
+          `${est(c.b.mean, c.b.interval)} | ${est(c.difference, c.differenceInterval)} | ` +
+          `${c.permutation.p.toFixed(3)} | HOLM | ${c.signFlip!.p.toFixed(3)} | ` +
+          (c.relative!.estimate === null ? "—" : c.relative!.estimate.toFixed(3)),
+      );
+    }
+    holm(scaleP).forEach((q, i) => {
+      assert.ok(cmp.includes(scaleRows[i].replace("HOLM", q.toFixed(3))), scaleRows[i]);
+    });
+    // ablation: <arm>-<S>/eval.arrow; aaw against uniform and all, same seeds
+    const ablDir = join(RESULTS, "ablation");
+    const runsOf = (arm: string) =>
+      [...Deno.readDirSync(ablDir)].filter((e) => e.isDirectory && e.name.startsWith(`${arm}-`))
+        .map((e) => join(ablDir, e.name)).sort((x, y) => seedOfDir(x) - seedOfDir(y));
+    const abl = await markdownWithTable("ablation.ipynb", ablDir, "comparison");
+    for (const scenario of PRIMARY) {
+      const curves = (arm: string) => runsOf(arm).map((d) => curveFromArrow(d, scenario));
+      const seeds = runsOf("aaw").map(seedOfDir);
+      for (const other of ["uniform", "all"]) {
+        assert.deepEqual(runsOf(other).map(seedOfDir), seeds);
+        const ca = curves("aaw"), cb = curves(other);
+        const fin = compareArms(ca.map(lastValue), cb.map(lastValue));
+        const auc = compareArms(ca.map(areaUnderCurve), cb.map(areaUnderCurve));
+        const level = 0.8 * optimumFromArrow(runsOf("aaw")[0], scenario);
+        const it = (cs: typeof ca) => cs.map((c) => censoredIterations(c, level).value);
+        const its = compareArms(it(ca), it(cb));
+        const head = `| aaw − ${other} | ${scenario} |`;
+        assert.match(
+          abl,
+          new RegExp(
+            escapeRe(`${head} final success | ${est(fin.difference, fin.differenceInterval)} | `) +
+              escapeRe(`${fin.permutation.p.toFixed(3)} | `),
+          ),
+        );
+        assert.ok(
+          abl.includes(
+            `${head} area under curve | ${est(auc.difference, auc.differenceInterval)} | ` +
+              `${auc.permutation.p.toFixed(3)} | — |`,
+          ),
+          `${head} area under curve`,
+        );
+        assert.ok(
+          abl.includes(
+            `${head} iterations to level | ${est(its.difference, its.differenceInterval, 1)} | ` +
+              `${its.permutation.p.toFixed(3)} | — |`,
+          ),
+          `${head} iterations to level`,
+        );
+      }
+      const aaw = curves("aaw");
+      assert.ok(
+        abl.includes(
+          `| aaw | ${scenario} | ${aaw.length} | ${
+            est(mean(aaw.map(lastValue)), bootstrapMean(aaw.map(lastValue)))
+          } | ${est(mean(aaw.map(areaUnderCurve)), bootstrapMean(aaw.map(areaUnderCurve)))} |`,
+        ),
+        `aaw ${scenario} per-arm row`,
+      );
+    }
   },
 });
