@@ -2,10 +2,16 @@
  * Batched, KV-cached autoregressive generation.
  *
  * Prompts are left-padded into one batch and prefilled in a single forward; every later step
- * feeds one token per live row. Only the last position's logits (`[B, V]`) are computed and
+ * feeds one token per live sequence. Only the last position's logits (`[B, V]`) are computed and
  * downloaded per step; sampling happens on the CPU (see `sampling.ts`). A row that emits a stop
  * token, or reaches `maxNewTokens`, is finished and dropped from the batch and its cache, so later
  * steps only compute live rows.
+ *
+ * Shared prefixes are computed once: rows whose prompt and tokens so far are identical (a group of
+ * episodes started from one state, the same state met again, the same answer sampled) share one
+ * row of the cache and one row of logits, and each row still samples from its own stream. The
+ * batch therefore shrinks to the distinct sequences, and grows again (the cache row is copied)
+ * when the rows sharing it sample different tokens.
  *
  * Only the model's {@link Qwen2Model.outputVocab} ids are candidates: embedding rows past the
  * tokenizer's last token (a checkpoint's padding rows) are never drawn.
@@ -116,12 +122,21 @@ export async function generate(
   const rngs = prompts.map((_, i) =>
     new Rng(opts.rowSeeds ? opts.rowSeeds[i] : deriveSeed(opts.seed, i))
   );
-  const pMax = Math.max(...prompts.map((p) => p.length));
-  let input = prompts.map((p) => [...new Array(pMax - p.length).fill(0), ...p]);
-  let mask: number[][] | undefined = prompts.map((
+  // One cache row per distinct sequence ("node"); `nodeOf[row]` is the row's node.
+  const distinct = new Map<string, number>();
+  let nodeOf = prompts.map((p) => {
+    const key = p.join(",");
+    let n = distinct.get(key);
+    if (n === undefined) distinct.set(key, n = distinct.size);
+    return n;
+  });
+  const unique = [...distinct.keys()].map((_, n) => prompts[nodeOf.indexOf(n)]);
+  const pMax = Math.max(...unique.map((p) => p.length));
+  let input = unique.map((p) => [...new Array(pMax - p.length).fill(0), ...p]);
+  let mask: number[][] | undefined = unique.map((
     p,
   ) => [...new Array(pMax - p.length).fill(0), ...p.map(() => 1)]);
-  let live = prompts.map((_, i) => i); // original row of each cache row
+  let live = prompts.map((_, i) => i); // original rows still generating
   const cache = new KVCache(model.config.numLayers);
   const v = model.outputVocab;
   try {
@@ -133,9 +148,11 @@ export async function generate(
       } finally {
         logits.dispose();
       }
-      const keep: number[] = [], next: number[][] = [];
+      const children = new Map<string, number>(), parents: number[] = [], next: number[][] = [];
+      const keep: number[] = [], keepNode: number[] = [];
       live.forEach((row, i) => {
-        const logits = data.subarray(i * v, (i + 1) * v);
+        const node = nodeOf[i];
+        const logits = data.subarray(node * v, (node + 1) * v);
         const s = sampleToken(logits, opts, rngs[row]);
         result.tokens[row].push(s.token);
         result.logprobs[row].push(s.logprob);
@@ -146,13 +163,21 @@ export async function generate(
         if (stop.has(s.token) || ended) {
           result.finishReason[row] = "stop";
         } else if (result.tokens[row].length < opts.maxNewTokens) {
-          keep.push(i);
-          next.push([s.token]);
+          const key = `${node}:${s.token}`;
+          let child = children.get(key);
+          if (child === undefined) {
+            children.set(key, child = parents.length);
+            parents.push(node);
+            next.push([s.token]);
+          }
+          keep.push(row);
+          keepNode.push(child);
         }
       });
       if (keep.length === 0) break;
-      if (keep.length < live.length) cache.select(keep);
-      live = keep.map((i) => live[i]);
+      cache.select(parents);
+      live = keep;
+      nodeOf = keepNode;
       input = next;
       mask = undefined;
     }

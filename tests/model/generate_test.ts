@@ -105,6 +105,27 @@ Deno.test("generate() is deterministic by seed and independent of batch composit
   model.dispose();
 });
 
+Deno.test("generate() shares repeated prompts and prefixes yet samples every row from its own stream", async () => {
+  const model = await tiny();
+  // a small vocabulary at temperature 2: rows with one prompt agree on some tokens, then split
+  const opts = { maxNewTokens: 6, temperature: 2, seed: 5, stopTokenIds: [1] };
+  const prompts = [PROMPTS[0], PROMPTS[1], PROMPTS[0], PROMPTS[0], PROMPTS[1], PROMPTS[0]];
+  const seeds = [11, 12, 13, 14, 15, 11];
+  const shared = await generate(model, prompts, { ...opts, rowSeeds: seeds });
+  for (let r = 0; r < prompts.length; r++) {
+    const alone = await generate(model, [prompts[r]], { ...opts, rowSeeds: [seeds[r]] });
+    assert.deepEqual(shared.tokens[r], alone.tokens[0], `row ${r}`);
+    assert.equal(shared.finishReason[r], alone.finishReason[0]);
+    alone.logprobs[0].forEach((x, j) =>
+      assert.ok(Math.abs(x - shared.logprobs[r][j]) < 1e-4, `row ${r} token ${j}`)
+    );
+  }
+  // same prompt and seed: same row; same prompt, other seeds: the rows differ somewhere
+  assert.deepEqual(shared.tokens[5], shared.tokens[0]);
+  assert.ok(new Set([0, 2, 3].map((r) => shared.tokens[r].join())).size > 1);
+  model.dispose();
+});
+
 Deno.test("generate() stops rows at stop tokens and freezes them", async () => {
   const model = await tiny();
   // Stop on a third of the vocabulary so rows end at different steps.
