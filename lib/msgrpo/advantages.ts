@@ -57,8 +57,6 @@ export interface GroupSummary {
 export interface AdvantageAssignment {
   /** Â_e per episode, in the order of the input episodes. */
   episode: number[];
-  /** Per episode, one entry per step: every entry equals the episode's Â_e. */
-  step: number[][];
   /** One summary per group, in order of first appearance. */
   groups: GroupSummary[];
   /** Fraction of groups whose returns are all equal (0 for an empty pool). */
@@ -176,12 +174,12 @@ export function poolAdvantages(
 }
 
 /**
- * Advantages of a pool of episodes, grouped by (iteration, group), with credit assignment: every
- * step of an episode carries the episode's Â_e. Also summarises each group for logging.
+ * Advantages of a pool of episodes, grouped by (iteration, group); every step of an episode
+ * carries the episode's Â_e (the training rows copy it). Also summarises each group for logging.
  *
  * @param episodes the iteration's pool; `return` of each episode is used as R_e.
  * @param opts normalisation options (see {@link poolAdvantages}).
- * @returns per-episode and per-step advantages and group summaries.
+ * @returns per-episode advantages and group summaries.
  * @example
  * ```ts
  * import { assignAdvantages } from "./advantages.ts";
@@ -194,7 +192,7 @@ export function poolAdvantages(
  *   })),
  * });
  * const a = assignAdvantages([ep(0, 1, 3), ep(1, 0, 2)], { eps: 0 });
- * console.log(a.episode, a.step); // [1, -1] [[1, 1, 1], [-1, -1]]
+ * console.log(a.episode); // [1, -1]
  * ```
  */
 export function assignAdvantages(
@@ -212,7 +210,6 @@ export function assignAdvantages(
   });
   const returns = episodes.map((e) => e.return);
   const episode = poolAdvantages(returns, keys, opts);
-  const step = episodes.map((e, i) => e.steps.map(() => episode[i]));
   const groups: GroupSummary[] = [];
   for (const idx of _members(keys).values()) {
     const rs = idx.map((i) => returns[i]);
@@ -231,7 +228,6 @@ export function assignAdvantages(
   const n = groups.length;
   return {
     episode,
-    step,
     groups,
     zeroVarianceFraction: n === 0 ? 0 : groups.filter((g) => g.zeroVariance).length / n,
     meanGroupStd: n === 0 ? 0 : groups.reduce((s, g) => s + g.std, 0) / n,

@@ -1,7 +1,8 @@
 /**
  * The MS-GRPO core: returns and group-relative advantages, |Â|-weighted episode sampling,
- * training rows and micro-batches, and the clipped per-token loss. Pure functions; the trainer
- * composes them with rollouts and the model.
+ * training rows and micro-batches, the clipped per-token loss, and {@link prepareUpdate}, which
+ * composes all but the loss into one pure function from episodes to padded optimizer steps (the
+ * trainer hands those to the model).
  *
  * @example
  * ```ts
@@ -36,13 +37,21 @@ export {
 } from "./sampling.ts";
 export {
   buildBatch,
-  type CollatedBatch,
-  collateRows,
   lossNormalizer,
   mergeDuplicateRows,
   microBatches,
+  type PaddedRows,
+  padRows,
   type TrainingRow,
 } from "./batch.ts";
+export {
+  drawSeed,
+  type PreparedStep,
+  type PreparedUpdate,
+  type PrepareOptions,
+  prepareUpdate,
+  shuffleSeed,
+} from "./prepare.ts";
 export {
   ppoClipLoss,
   type PpoClipLossInput,

@@ -12,7 +12,13 @@ export {
   type TrainOptions,
   type TrainSummary,
 } from "./trainer.ts";
-export { msgrpoUpdate, type UpdateContext, type UpdateOutcome } from "./update.ts";
+export {
+  msgrpoUpdate,
+  type UpdateContext,
+  type UpdateOptions,
+  type UpdateOutcome,
+} from "./update.ts";
+export { prepareOptions, updateOptions } from "./update_options.ts";
 export { episodeRows, updateRow } from "./rows.ts";
 export {
   CHECKPOINT_DIR,

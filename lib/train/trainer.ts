@@ -29,6 +29,8 @@ import { episodeRows, updateRow } from "./rows.ts";
 import type { TrainConfig } from "./schema.ts";
 import { trainingStateSeed } from "./seeds.ts";
 import { msgrpoUpdate } from "./update.ts";
+import { prepareOptions, updateOptions } from "./update_options.ts";
+import { prepareUpdate } from "../msgrpo/prepare.ts";
 import { learningRateAt } from "./schedule.ts";
 import { chooseInitialStates, updateReplayBuffer } from "./replay.ts";
 import { Rng } from "../util/rng.ts";
@@ -213,9 +215,12 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
         );
       }
       const t1 = performance.now();
-      const outcome = await msgrpoUpdate({ model, optimizer, reference }, episodes, cfg, it, {
-        entropyCoef,
-      });
+      const prepared = prepareUpdate(episodes, prepareOptions(cfg, it, entropyCoef));
+      const outcome = await msgrpoUpdate(
+        { model, optimizer, reference },
+        prepared,
+        updateOptions(cfg, entropyCoef),
+      );
       const t2 = performance.now();
       const target = cfg.msgrpo.entropy_target;
       if (target !== null && entropyCoef > 0) {
@@ -227,11 +232,11 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
       const evalSeconds = it % cfg.eval.every === 0 || it === cfg.msgrpo.iterations
         ? await evaluate(it)
         : 0;
-      const rows = episodeRows(episodes, outcome, envName, probe.actionNames);
+      const rows = episodeRows(episodes, prepared, envName, probe.actionNames);
       _appendIteration(
         tables,
         rows,
-        updateRow(it, episodes, outcome, {
+        updateRow(it, episodes, prepared, outcome, {
           lr: optimizer.lr,
           generatedTokens: stats.completionTokens,
           rolloutSeconds: stats.policySeconds,
@@ -252,7 +257,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
         }, cfg.model.path);
       }
       summary.iterations = it;
-      const meanReturn = episodes.reduce((a, e) => a + e.return, 0) / episodes.length;
+      const meanReturn = prepared.returns.reduce((a, r) => a + r, 0) / episodes.length;
       bar?.update(it, { ret: meanReturn.toFixed(3), success: lastSuccess });
     }
   } finally {
