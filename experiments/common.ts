@@ -11,7 +11,7 @@ import { createRunDir, readTable, writeJsonAtomic } from "../lib/log/mod.ts";
 import type { Policy } from "../lib/policy/types.ts";
 import type { BaseModelConfig } from "../lib/train/base_schema.ts";
 import { buildBaseModel } from "../lib/train/base_model.ts";
-import { MixedScenarioEnv } from "../lib/train/mixed_env.ts";
+import { MixedScenarioEnv } from "../lib/env/mixed.ts";
 import { evaluateToRunDir } from "../tools/evaluate.ts";
 import { comparisonTable } from "../lib/viz/compare.ts";
 import type { EvalLike } from "../lib/viz/eval_summary.ts";

@@ -22,7 +22,7 @@
  *
  * Training covers both games in one policy: every group plays a scenario chosen by its initial
  * state seed from `train_scenarios` (default: the four evaluation scenarios' settings, on random
- * training seeds that never meet the evaluation seeds), see `lib/train/mixed_env.ts`. Why mixed
+ * training seeds that never meet the evaluation seeds), see `lib/env/mixed.ts`. Why mixed
  * rather than one run per game: the comparison is one small model against one large generalist
  * on four scenarios, as in the paper's figure (one run, four evaluation curves); separate runs
  * would need two small models to stand against one large one. A group always plays a single

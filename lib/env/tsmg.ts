@@ -50,6 +50,11 @@ export interface StepResult {
 export interface TextEnv {
   /** A short identifier, e.g. `FrozenLake-4x4-slippery`. */
   readonly name: string;
+  /**
+   * The scenario the current episode plays, for an environment that plays several (a mixture);
+   * absent, the episode plays `name`. Rollouts record it on every episode.
+   */
+  readonly scenario?: string;
   /** Number of language agents (scripted opponents are internal and not counted). */
   readonly numAgents: number;
   /** Action names indexed by domain action, e.g. `["left","down","right","up"]`. */

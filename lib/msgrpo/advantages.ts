@@ -185,7 +185,7 @@ export function poolAdvantages(
  * import { assignAdvantages } from "./advantages.ts";
  * import type { Episode } from "./types.ts";
  * const ep = (index: number, ret: number, len: number): Episode => ({
- *   iteration: 0, group: 0, index, initialStateSeed: 1, dynamicsSeed: index, return: ret,
+ *   iteration: 0, group: 0, index, scenario: "S", initialStateSeed: 1, dynamicsSeed: index, return: ret,
  *   success: ret > 0, steps: Array.from({ length: len }, (_, t) => ({
  *     t, promptIds: [1], completionIds: [2], completionText: "up", oldLogprobs: [-1], action: 0,
  *     valid: true, reward: t === len - 1 ? ret : 0, done: t === len - 1,

@@ -99,7 +99,8 @@ export function mergeDuplicateRows(rows: readonly TrainingRow[]): TrainingRow[] 
  * import type { Episode } from "./types.ts";
  * const step = { t: 0, promptIds: [1, 2], completionIds: [3], completionText: "up",
  *   oldLogprobs: [-0.5], action: 3, valid: true, reward: 1, done: true };
- * const ep: Episode = { iteration: 0, group: 0, index: 0, initialStateSeed: 1, dynamicsSeed: 2,
+ * const ep: Episode = { iteration: 0, group: 0, index: 0, scenario: "S", initialStateSeed: 1,
+ *   dynamicsSeed: 2,
  *   steps: [step], return: 1, success: true };
  * const rows = buildBatch([ep, ep], [0.7, -0.7], [3, 0]);
  * console.log(rows.length, rows[0].weight, rows[0].advantage); // 1 3 0.7

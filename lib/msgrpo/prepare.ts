@@ -136,7 +136,7 @@ export function shuffleSeed(seed: number, iteration: number, epoch: number): num
  * import { prepareUpdate } from "./prepare.ts";
  * import type { Episode } from "./types.ts";
  * const ep = (index: number, rewards: number[]): Episode => ({
- *   iteration: 1, group: 0, index, initialStateSeed: 1, dynamicsSeed: index, return: 0,
+ *   iteration: 1, group: 0, index, scenario: "S", initialStateSeed: 1, dynamicsSeed: index, return: 0,
  *   success: false, steps: rewards.map((reward, t) => ({ t, promptIds: [1], completionIds: [2],
  *     completionText: "up", oldLogprobs: [-1], action: 0, valid: true, reward, done: false })),
  * });

@@ -69,6 +69,7 @@ export async function collectGroups(
       iteration,
       group: Math.floor(k / groupSize),
       index: k % groupSize,
+      scenario: specs[k].env.scenario ?? specs[k].env.name,
       initialStateSeed: specs[k].initialStateSeed,
       dynamicsSeed: specs[k].dynamicsSeed,
       ...e,

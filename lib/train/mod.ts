@@ -41,4 +41,3 @@ export {
 } from "./pretrain.ts";
 export { type BaseModelOptions, buildBaseModel } from "./base_model.ts";
 export { type BaseModelConfig, baseModelSchema } from "./base_schema.ts";
-export { MIXED_ACTIONS, MixedScenarioEnv, mixtureName, pickScenario } from "./mixed_env.ts";

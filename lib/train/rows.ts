@@ -17,28 +17,24 @@ export type EpisodeColumns = Pick<PreparedUpdate, "returns" | "advantages" | "ti
  *
  * @param episodes the iteration's pool.
  * @param prepared its update's returns, advantages and draws (pool order).
- * @param scenario the training scenario's name, or a function giving it from a group's
- *   initial-state seed (mixed training: the scenario each group actually played).
  * @param actionNames the environment's action names (to log actions by name).
  * @returns rows for the `steps` and `episodes` tables.
  */
 export function episodeRows(
   episodes: readonly Episode[],
   prepared: EpisodeColumns,
-  scenario: string | ((initialStateSeed: number) => string),
   actionNames: readonly string[],
 ): { steps: StepRow[]; episodes: EpisodeRow[] } {
   const steps: StepRow[] = [];
   const eps: EpisodeRow[] = episodes.map((e, k) => {
     const advantage = prepared.advantages[k], times_drawn = prepared.timesDrawn[k];
-    const played = typeof scenario === "string" ? scenario : scenario(e.initialStateSeed);
     for (const s of e.steps) {
       steps.push({
         iteration: e.iteration,
         group: e.group,
         episode: e.index,
         t: s.t,
-        scenario: played,
+        scenario: e.scenario,
         seed: e.initialStateSeed,
         prompt_tokens: s.promptIds.length,
         completion_tokens: s.completionIds.length,
@@ -56,7 +52,9 @@ export function episodeRows(
       iteration: e.iteration,
       group: e.group,
       episode: e.index,
+      scenario: e.scenario,
       seed: e.initialStateSeed,
+      dynamics_seed: e.dynamicsSeed,
       return: prepared.returns[k],
       length: e.steps.length,
       success: e.success,

@@ -9,7 +9,6 @@
  */
 import { join } from "node:path";
 import { getScenario } from "../env/scenarios.ts";
-import { MixedScenarioEnv, pickScenario } from "./mixed_env.ts";
 import type { TextEnv } from "../env/tsmg.ts";
 import { closeRunTables, openRunTables, ProgressBar, type RunTableWriters } from "../log/mod.ts";
 import { AdamW } from "../model/optim.ts";
@@ -172,13 +171,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
   };
   try {
     if (start === 0) await evaluate(0);
-    const probe = makeEnv();
-    // The `scenario` column: a mixed environment's groups each play one scenario of the mix.
-    const envName = probe instanceof MixedScenarioEnv
-      ? (seed: number) => pickScenario(seed, probe.scenarios)
-      : opts.makeEnv
-      ? probe.name
-      : cfg.env.scenario;
+    const { actionNames } = makeEnv();
     const last = Math.min(cfg.msgrpo.iterations, start + (opts.stopAfter ?? Infinity));
     for (let it = start + 1; it <= last; it++) {
       const t0 = performance.now();
@@ -232,7 +225,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
       const evalSeconds = it % cfg.eval.every === 0 || it === cfg.msgrpo.iterations
         ? await evaluate(it)
         : 0;
-      const rows = episodeRows(episodes, prepared, envName, probe.actionNames);
+      const rows = episodeRows(episodes, prepared, actionNames);
       _appendIteration(
         tables,
         rows,

@@ -8,7 +8,7 @@
 import { plannerAction, randomAction } from "../env/scripted.ts";
 import type { TextEnv } from "../env/tsmg.ts";
 import { deriveSeed, Rng } from "../util/rng.ts";
-import { MixedScenarioEnv } from "./mixed_env.ts";
+import { MixedScenarioEnv } from "../env/mixed.ts";
 import { trainingStateSeed } from "./seeds.ts";
 
 /**

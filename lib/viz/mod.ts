@@ -52,14 +52,7 @@ export {
   runPoints,
 } from "./eval_summary.ts";
 export { FONT_FAMILY, specToPng, specToSvg, svgToPng } from "./render.ts";
-export {
-  boardOf,
-  replayEpisode,
-  type ReplayInput,
-  type ReplayResult,
-  trainingDynamicsSeed,
-  trainingScenarioOf,
-} from "./replay.ts";
+export { boardOf, replayEpisode, type ReplayInput, type ReplayResult } from "./replay.ts";
 export {
   configValue,
   discoverRuns,

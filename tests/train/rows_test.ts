@@ -4,7 +4,7 @@ import type { UpdateOutcome } from "../../lib/train/update.ts";
 import { makeEpisode } from "../msgrpo/fixtures.ts";
 
 // group 0: a win in 2 steps and a loss in 1; the episodes' own `return` differs from the R used
-const eps = [makeEpisode(0, 0, 1, 2, 4), makeEpisode(0, 1, 0, 1, 4)];
+const eps = [makeEpisode(0, 0, 1, 2, 4), { ...makeEpisode(0, 1, 0, 1, 4), scenario: "Snake-8" }];
 eps[1].steps[0].valid = false;
 const prepared = {
   returns: [0.9, -0.1],
@@ -16,7 +16,7 @@ const prepared = {
 };
 
 Deno.test("episodeRows() reports each episode's R, Â and draws on its episode and step rows", () => {
-  const rows = episodeRows(eps, prepared, "FrozenLake-NoSlip", ["left", "down", "right", "up"]);
+  const rows = episodeRows(eps, prepared, ["left", "down", "right", "up"]);
   assert.deepEqual(
     rows.episodes.map((
       e,
@@ -36,9 +36,16 @@ Deno.test("episodeRows() reports each episode's R, Â and draws on its episode a
     "a0.0",
   ]);
   assert.ok(Math.abs(s0.logprob_sum - (-1 - 1.01)) < 1e-12);
-  // a function names each group's scenario from its initial-state seed
-  const mixed = episodeRows(eps, prepared, (seed) => `S${seed}`, ["a", "b", "c", "d"]);
-  assert.deepEqual(mixed.steps.map((s) => s.scenario), ["S7", "S7", "S7"]);
+  // each episode's own scenario and dynamics seed (a mixture's groups play different scenarios)
+  assert.deepEqual(rows.episodes.map((e) => [e.scenario, e.dynamics_seed]), [
+    ["FrozenLake-NoSlip", 1000],
+    ["Snake-8", 1001],
+  ]);
+  assert.deepEqual(rows.steps.map((s) => s.scenario), [
+    "FrozenLake-NoSlip",
+    "FrozenLake-NoSlip",
+    "Snake-8",
+  ]);
 });
 
 Deno.test("updateRow() reports the update's statistics and the iteration's R and validity", () => {

@@ -30,6 +30,7 @@ function pool(): Episode[] {
     iteration: 1,
     group: 0,
     index,
+    scenario: "S",
     initialStateSeed: 5,
     dynamicsSeed: index,
     return: reward,

@@ -8,10 +8,12 @@
  * The games' action names are unified under Frozen Lake's order `left, down, right, up` (Snake's
  * own order is `up, down, left, right`; the names are the same four words), so the trainer's
  * logs name actions correctly whatever game an episode played. Prompts are the scenarios' own.
+ * {@link MixedScenarioEnv.scenario} names the scenario of the current episode; rollouts record it
+ * on each episode, so the logs say which scenario every group played.
  *
  * @module
  */
-import { getScenario, type Scenario } from "../env/scenarios.ts";
+import { getScenario, type Scenario } from "./scenarios.ts";
 import {
   checkAction,
   formatActionTag,
@@ -20,7 +22,7 @@ import {
   type StepResult,
   stepTextWith,
   type TextEnv,
-} from "../env/tsmg.ts";
+} from "./tsmg.ts";
 import { deriveSeed } from "../util/rng.ts";
 
 /** The unified action names of a {@link MixedScenarioEnv}. */
@@ -36,7 +38,7 @@ const _PICK_STREAM = 0x313;
  * @returns one of `names`.
  * @example
  * ```ts
- * import { pickScenario } from "./mixed_env.ts";
+ * import { pickScenario } from "./mixed.ts";
  * const name = pickScenario(1234, ["FrozenLake-NoSlip", "Snake-8"]);
  * console.log(name === pickScenario(1234, ["FrozenLake-NoSlip", "Snake-8"])); // true
  * ```
@@ -124,7 +126,7 @@ export class MixedScenarioEnv implements TextEnv {
   }
 
   /** The scenario of the current episode (empty before the first reset). */
-  get currentScenario(): string {
+  get scenario(): string {
     return this.#currentName;
   }
   /** The current sub-environment (after a reset). */
