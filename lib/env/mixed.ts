@@ -23,12 +23,10 @@ import {
   stepTextWith,
   type TextEnv,
 } from "./tsmg.ts";
-import { deriveSeed } from "../util/rng.ts";
+import { mixturePickSeed } from "../util/seeds.ts";
 
 /** The unified action names of a {@link MixedScenarioEnv}. */
 export const MIXED_ACTIONS: readonly string[] = ["left", "down", "right", "up"];
-
-const _PICK_STREAM = 0x313;
 
 /**
  * The scenario a mixed environment plays from an initial-state seed.
@@ -38,14 +36,15 @@ const _PICK_STREAM = 0x313;
  * @returns one of `names`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { pickScenario } from "./mixed.ts";
  * const name = pickScenario(1234, ["FrozenLake-NoSlip", "Snake-8"]);
- * console.log(name === pickScenario(1234, ["FrozenLake-NoSlip", "Snake-8"])); // true
+ * assert.deepEqual(name === pickScenario(1234, ["FrozenLake-NoSlip", "Snake-8"]), true);
  * ```
  */
 export function pickScenario(initialStateSeed: number, names: readonly string[]): string {
   if (names.length === 0) throw new Error("pickScenario: the scenario list is empty");
-  return names[deriveSeed(initialStateSeed, _PICK_STREAM) % names.length];
+  return names[mixturePickSeed(initialStateSeed) % names.length];
 }
 
 /**

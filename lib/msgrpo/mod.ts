@@ -6,11 +6,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { assignAdvantages, buildBatch, drawEpisodes } from "./mod.ts";
  * import { Rng } from "../util/rng.ts";
  * const adv = assignAdvantages([]);
  * const draws = drawEpisodes(adv.episode, { rng: new Rng(0) });
- * console.log(draws.noUpdate, buildBatch([], adv.episode, draws.timesDrawn).length); // true 0
+ * assert.deepEqual([draws.noUpdate, buildBatch([], adv.episode, draws.timesDrawn).length], [true, 0]);
  * ```
  *
  * @module
@@ -45,12 +46,10 @@ export {
   type TrainingRow,
 } from "./batch.ts";
 export {
-  drawSeed,
   type PreparedStep,
   type PreparedUpdate,
   type PrepareOptions,
   prepareUpdate,
-  shuffleSeed,
 } from "./prepare.ts";
 export {
   ppoClipLoss,

@@ -17,7 +17,8 @@
  *
  * @module
  */
-import { deriveSeed, Rng } from "../util/rng.ts";
+import { Rng } from "../util/rng.ts";
+import { drawSeed, shuffleSeed } from "../util/seeds.ts";
 import {
   type AdvantageNormalize,
   type AdvantageScope,
@@ -99,29 +100,6 @@ export interface PreparedUpdate {
   rows: TrainingRow[];
   /** Optimizer steps in order: `epochs × minibatches` of them, none when no update. */
   steps: PreparedStep[];
-}
-
-/**
- * Seed of the episode draws of an iteration.
- *
- * @param seed the run seed.
- * @param iteration the iteration.
- * @returns the seed of the draws' Rng.
- */
-export function drawSeed(seed: number, iteration: number): number {
-  return deriveSeed(seed, iteration, 0xd7a3);
-}
-
-/**
- * Seed of the shuffle of pass `epoch` (≥ 1) over an iteration's rows.
- *
- * @param seed the run seed.
- * @param iteration the iteration.
- * @param epoch the pass.
- * @returns the seed of the shuffle's Rng.
- */
-export function shuffleSeed(seed: number, iteration: number, epoch: number): number {
-  return deriveSeed(seed, iteration, epoch);
 }
 
 /**

@@ -27,7 +27,7 @@ export {
   saveTrainingCheckpoint,
   type TrainerState,
 } from "./checkpoint.ts";
-export { TRAINING_SEED_BASE, trainingStateSeed } from "./seeds.ts";
+export { TRAINING_SEED_BASE, trainingStateSeed } from "../util/seeds.ts";
 export {
   renderTranscripts,
   type TranscriptExample,

@@ -18,7 +18,6 @@ import { Tokenizer } from "../model/tokenizer.ts";
 import { LapPolicy } from "../policy/lap.ts";
 import { collectGroups } from "../rollout/groups.ts";
 import { evaluateScenario } from "../rollout/evaluate.ts";
-import { deriveSeed } from "../util/rng.ts";
 import {
   findTrainingCheckpoint,
   loadTrainingCheckpoint,
@@ -26,7 +25,7 @@ import {
 } from "./checkpoint.ts";
 import { episodeRows, updateRow } from "./rows.ts";
 import type { TrainConfig } from "./schema.ts";
-import { trainingStateSeed } from "./seeds.ts";
+import { loraSeed, replaySeed, trainingStateSeed } from "../util/seeds.ts";
 import { msgrpoUpdate } from "./update.ts";
 import { prepareOptions, updateOptions } from "./update_options.ts";
 import { prepareUpdate } from "../msgrpo/prepare.ts";
@@ -111,7 +110,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
     attachLora(model, {
       r: cfg.model.lora_rank,
       alpha: cfg.model.lora_alpha,
-      seed: deriveSeed(cfg.seed, 0x10a),
+      seed: loraSeed(cfg.seed),
     });
     if (checkpointDir) await loadLora(model, join(checkpointDir, "adapter"));
   }
@@ -186,7 +185,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
         groups: cfg.msgrpo.groups,
         replayGroups: cfg.msgrpo.replay_groups,
         freshSeed: (g) => trainingStateSeed(cfg.seed, it, g),
-        rng: new Rng(deriveSeed(cfg.seed, it, 0x4e9)),
+        rng: new Rng(replaySeed(cfg.seed, it)),
       });
       const { episodes, stats } = await collectGroups(makeEnv, policy, {
         iteration: it,

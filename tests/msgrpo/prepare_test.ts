@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { prepareUpdate, shuffleSeed } from "../../lib/msgrpo/prepare.ts";
+import { prepareUpdate } from "../../lib/msgrpo/prepare.ts";
+import { shuffleSeed } from "../../lib/util/seeds.ts";
 import type { Episode } from "../../lib/msgrpo/types.ts";
 import { deriveSeed } from "../../lib/util/rng.ts";
 import { makeEpisode } from "./fixtures.ts";

@@ -9,7 +9,7 @@ import { renderTranscripts } from "../../lib/train/transcripts.ts";
 import { hurriedOracleAction, plannerAction } from "../../lib/env/scripted.ts";
 import { MixedScenarioEnv } from "../../lib/env/mixed.ts";
 import { deriveSeed } from "../../lib/util/rng.ts";
-import { TRAINING_SEED_BASE, trainingStateSeed } from "../../lib/train/seeds.ts";
+import { TRAINING_SEED_BASE, trainingStateSeed } from "../../lib/util/seeds.ts";
 
 const lake = () =>
   new FrozenLakeEnv({

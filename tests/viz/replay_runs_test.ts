@@ -4,7 +4,7 @@ import { RandomPolicy } from "../../lib/policy/scripted.ts";
 import { collectGroups } from "../../lib/rollout/groups.ts";
 import { MIXED_ACTIONS, MixedScenarioEnv, pickScenario } from "../../lib/env/mixed.ts";
 import { episodeRows } from "../../lib/train/rows.ts";
-import { trainingStateSeed } from "../../lib/train/seeds.ts";
+import { trainingStateSeed } from "../../lib/util/seeds.ts";
 import { replayEpisode } from "../../lib/viz/replay.ts";
 import { discoverRuns, loadRuns, runPathsFromEnv } from "../../lib/viz/runs.ts";
 
