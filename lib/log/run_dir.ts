@@ -170,7 +170,7 @@ export async function collectRunMeta(
  * ```ts ignore
  * import { createRunDir } from "./run_dir.ts";
  * const run = await createRunDir({ root: "runs", experiment: "frozen_lake", seed: 1, config });
- * console.log(run.path); // runs/frozen_lake__1__20261101-120000
+ * assert.deepEqual(run.path, "runs/frozen_lake__1__20261101-120000");
  * ```
  */
 export async function createRunDir(opts: CreateRunDirOptions): Promise<RunDir> {

@@ -236,8 +236,9 @@ const _LAYER_MAP: [string, string][] = [
  * @returns e.g. `blk.3.attn_q.weight`, or `undefined` for names with no GGUF counterpart
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ggufTensorName } from "./gguf.ts";
- * console.log(ggufTensorName("model.layers.3.mlp.up_proj.weight")); // "blk.3.ffn_up.weight"
+ * assert.deepEqual(ggufTensorName("model.layers.3.mlp.up_proj.weight"), "blk.3.ffn_up.weight");
  * ```
  */
 export function ggufTensorName(hfName: string): string | undefined {

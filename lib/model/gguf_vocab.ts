@@ -117,7 +117,7 @@ function _chatTemplate(cfg: Record<string, unknown>, path: string): string | und
  * @example
  * ```ts ignore
  * const v = await readGgufVocab("runs/ckpt", 151936);
- * console.log(v.tokens.length); // 151936
+ * assert.deepEqual(v.tokens.length, 151936);
  * ```
  */
 export async function readGgufVocab(

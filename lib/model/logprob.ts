@@ -25,12 +25,13 @@ import type { Qwen2Model } from "./qwen2.ts";
  * @returns `[N]` log-probabilities.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import "@tensorflow/tfjs-backend-cpu";
  * import * as tf from "@tensorflow/tfjs-core";
  * import { targetLogprobs } from "./logprob.ts";
  * await tf.setBackend("cpu");
  * const lp = targetLogprobs(tf.tensor2d([[0, 0]]), [1]);
- * console.log(lp.dataSync()[0].toFixed(4)); // "-0.6931"
+ * assert.deepEqual(lp.dataSync()[0].toFixed(4), "-0.6931");
  * ```
  */
 export function targetLogprobs(logits: tf.Tensor2D, targets: ArrayLike<number>): tf.Tensor1D {
@@ -89,11 +90,12 @@ export function targetLogprobs(logits: tf.Tensor2D, targets: ArrayLike<number>):
  * @returns `[N]`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import "@tensorflow/tfjs-backend-cpu";
  * import * as tf from "@tensorflow/tfjs-core";
  * import { rowEntropy } from "./logprob.ts";
  * await tf.setBackend("cpu");
- * console.log(rowEntropy(tf.zeros([1, 4]) as tf.Tensor2D).dataSync()[0].toFixed(4)); // "1.3863"
+ * assert.deepEqual(rowEntropy(tf.zeros([1, 4]) as tf.Tensor2D).dataSync()[0].toFixed(4), "1.3863");
  * ```
  */
 export function rowEntropy(logits: tf.Tensor2D): tf.Tensor1D {

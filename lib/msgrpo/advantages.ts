@@ -73,9 +73,10 @@ export interface AdvantageAssignment {
  * @returns the (discounted) sum of rewards; 0 for an empty episode.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { episodeReturn } from "./advantages.ts";
- * console.log(episodeReturn([-0.1, 0, 1])); // 0.9
- * console.log(episodeReturn([0, 0, 1], 0.5)); // 0.25
+ * assert.deepEqual(episodeReturn([-0.1, 0, 1]), 0.9);
+ * assert.deepEqual(episodeReturn([0, 0, 1], 0.5), 0.25);
  * ```
  */
 export function episodeReturn(rewards: readonly number[], gamma = 1): number {
@@ -104,10 +105,11 @@ export function episodeReturn(rewards: readonly number[], gamma = 1): number {
  * @returns one advantage per return, in the same order.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { groupAdvantages } from "./advantages.ts";
- * console.log(groupAdvantages([1, 0], { eps: 0 })); // [1, -1]
- * console.log(groupAdvantages([1, 0], { normalize: "none" })); // [0.5, -0.5]
- * console.log(groupAdvantages([0.3, 0.3, 0.3])); // [0, 0, 0]
+ * assert.deepEqual(groupAdvantages([1, 0], { eps: 0 }), [1, -1]);
+ * assert.deepEqual(groupAdvantages([1, 0], { normalize: "none" }), [0.5, -0.5]);
+ * assert.deepEqual(groupAdvantages([0.3, 0.3, 0.3]), [0, 0, 0]);
  * ```
  */
 export function groupAdvantages(
@@ -133,9 +135,10 @@ export function groupAdvantages(
  * @returns one advantage per episode, in input order.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { poolAdvantages } from "./advantages.ts";
  * const adv = poolAdvantages([1, 0, 5, 5], [0, 0, 1, 1], { eps: 0 });
- * console.log(adv); // [1, -1, 0, 0]
+ * assert.deepEqual(adv, [1, -1, 0, 0]);
  * ```
  */
 export function poolAdvantages(
@@ -182,6 +185,7 @@ export function poolAdvantages(
  * @returns per-episode advantages and group summaries.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { assignAdvantages } from "./advantages.ts";
  * import type { Episode } from "./types.ts";
  * const ep = (index: number, ret: number, len: number): Episode => ({
@@ -192,7 +196,7 @@ export function poolAdvantages(
  *   })),
  * });
  * const a = assignAdvantages([ep(0, 1, 3), ep(1, 0, 2)], { eps: 0 });
- * console.log(a.episode); // [1, -1]
+ * assert.deepEqual(a.episode, [1, -1]);
  * ```
  */
 export function assignAdvantages(

@@ -95,6 +95,7 @@ export function mergeDuplicateRows(rows: readonly TrainingRow[]): TrainingRow[] 
  * @returns rows in pool order, then time order.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildBatch } from "./batch.ts";
  * import type { Episode } from "./types.ts";
  * const step = { t: 0, promptIds: [1, 2], completionIds: [3], completionText: "up",
@@ -103,7 +104,7 @@ export function mergeDuplicateRows(rows: readonly TrainingRow[]): TrainingRow[] 
  *   dynamicsSeed: 2,
  *   steps: [step], return: 1, success: true };
  * const rows = buildBatch([ep, ep], [0.7, -0.7], [3, 0]);
- * console.log(rows.length, rows[0].weight, rows[0].advantage); // 1 3 0.7
+ * assert.deepEqual([rows.length, rows[0].weight, rows[0].advantage], [1, 3, 0.7]);
  * ```
  */
 export function buildBatch(
@@ -159,11 +160,12 @@ export function buildBatch(
  * @returns the weighted token (or sequence) count.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { lossNormalizer, type TrainingRow } from "./batch.ts";
  * const row = (n: number, weight: number): TrainingRow => ({ episode: 0, t: 0, promptIds: [1],
  *   completionIds: new Array(n).fill(5), oldLogprobs: new Array(n).fill(-1), advantage: 1, weight });
- * console.log(lossNormalizer([row(3, 2), row(4, 1)])); // 10
- * console.log(lossNormalizer([row(3, 2), row(4, 1)], "seq-mean-token-mean")); // 3
+ * assert.deepEqual(lossNormalizer([row(3, 2), row(4, 1)]), 10);
+ * assert.deepEqual(lossNormalizer([row(3, 2), row(4, 1)], "seq-mean-token-mean"), 3);
  * ```
  */
 export function lossNormalizer(
@@ -190,10 +192,11 @@ export function lossNormalizer(
  * @returns consecutive, non-empty slices of `rows` covering all of them.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { microBatches, type TrainingRow } from "./batch.ts";
  * const row = (n: number): TrainingRow => ({ episode: 0, t: 0, promptIds: [1, 2],
  *   completionIds: new Array(n).fill(5), oldLogprobs: new Array(n).fill(-1), advantage: 1, weight: 1 });
- * console.log(microBatches([row(2), row(2), row(6)], 8).map((b) => b.length)); // [2, 1]
+ * assert.deepEqual(microBatches([row(2), row(2), row(6)], 8).map((b) => b.length), [2, 1]);
  * ```
  */
 export function microBatches(rows: readonly TrainingRow[], maxTokens: number): TrainingRow[][] {

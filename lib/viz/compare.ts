@@ -64,6 +64,7 @@ function _estimate(points: readonly RunPoint[]): Estimate | null {
  * @returns one row per scenario, in first-seen order (training runs first).
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { comparisonTable } from "./compare.ts";
  * const row = (run: string, iteration: number, success: boolean) =>
  *   ({ run, scenario: "S", iteration, success, return: +success, optimal_success: 1 });
@@ -72,7 +73,7 @@ function _estimate(points: readonly RunPoint[]): Estimate | null {
  *   [row("big", 0, true), row("big", 0, false)],
  *   "success",
  * );
- * console.log(t[0].relativeImprovement); // 1
+ * assert.deepEqual(t[0].relativeImprovement, 1);
  * ```
  */
 export function comparisonTable(

@@ -45,8 +45,9 @@ const _T975 = [
  * @returns their mean (NaN for an empty list).
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { mean } from "./stats.ts";
- * console.log(mean([1, 2, 3])); // 2
+ * assert.deepEqual(mean([1, 2, 3]), 2);
  * ```
  */
 export function mean(xs: readonly number[]): number {
@@ -62,8 +63,9 @@ export function mean(xs: readonly number[]): number {
  * @returns the standard deviation.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { std } from "./stats.ts";
- * console.log(std([1, 3])); // 1.4142135623730951
+ * assert.deepEqual(std([1, 3]), 1.4142135623730951);
  * ```
  */
 export function std(xs: readonly number[]): number {
@@ -106,9 +108,10 @@ export interface Summary {
  * @returns the summary.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { summarize } from "./stats.ts";
  * const s = summarize([0.5, 0.7, 0.6]);
- * console.log(s.mean.toFixed(2), s.ci95.toFixed(3)); // 0.60 0.248
+ * assert.deepEqual([s.mean.toFixed(2), s.ci95.toFixed(3)], ["0.60", "0.248"]);
  * ```
  */
 export function summarize(xs: readonly number[]): Summary {
