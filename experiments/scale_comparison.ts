@@ -46,12 +46,15 @@ import {
   webGpuUnavailableReason,
 } from "../lib/engine/mod.ts";
 import { createRunDir } from "../lib/log/mod.ts";
-import type { Policy } from "../lib/policy/types.ts";
+import { type LoadedPolicy, loadPolicy } from "../lib/policy/load.ts";
 import { baseModelSchema } from "../lib/train/base_schema.ts";
 import { parseExperimentArgs } from "../lib/train/cli.ts";
 import { trainFields } from "../lib/train/schema.ts";
 import { train } from "../lib/train/trainer.ts";
-import { ensureBaseModel, evaluateBaseline, mixedEnvFactory, runComparison } from "./common.ts";
+import { mixedEnvFactory } from "../lib/env/mixed.ts";
+import { evaluateBaseline } from "../lib/rollout/evaluate_run.ts";
+import { ensureBaseModel } from "../lib/train/base_cache.ts";
+import { runComparison } from "../lib/viz/compare.ts";
 import { runMain } from "../lib/util/main.ts";
 
 const FOUR = ["FrozenLake-NoSlip", "FrozenLake-Slippery", "Snake-8", "Snake-20"];
@@ -184,44 +187,24 @@ export async function checkPaperSetup(cfg: ScaleConfig): Promise<void> {
   }
 }
 
-async function _baselinePolicy(
+function _baselinePolicy(
   cfg: ScaleConfig,
   largePath: string,
   maxNewTokens: number,
-): Promise<{ policy: Policy; ident: Record<string, unknown> }> {
-  if (cfg.setup === "paper") {
-    const { HttpPolicy } = await import("../lib/policy/http.ts");
-    const b = cfg.baseline;
-    const policy = new HttpPolicy({
+): Promise<LoadedPolicy> {
+  const b = cfg.baseline;
+  return cfg.setup === "paper"
+    ? loadPolicy({
+      kind: "http",
       baseUrl: b.base_url,
-      model: b.model_name,
+      modelName: b.model_name,
       mode: b.mode,
       apiKeyEnv: b.api_key_env,
       maxTokens: maxNewTokens,
       concurrency: b.concurrency,
       timeoutMs: b.timeout_s * 1000,
-    });
-    return {
-      policy,
-      ident: { kind: "http", name: policy.name, base_url: b.base_url, model_name: b.model_name },
-    };
-  }
-  const { Qwen2Model } = await import("../lib/model/qwen2.ts");
-  const { Tokenizer } = await import("../lib/model/tokenizer.ts");
-  const { LapPolicy } = await import("../lib/policy/lap.ts");
-  const [model, tok] = await Promise.all([
-    Qwen2Model.load(largePath, { trainable: false }),
-    Tokenizer.load(largePath),
-  ]);
-  return {
-    policy: new LapPolicy(model, tok, { name: "lap:large-base", maxNewTokens }),
-    ident: {
-      kind: "lap",
-      name: "lap:large-base",
-      model: largePath,
-      parameters: model.numParameters(),
-    },
-  };
+    })
+    : loadPolicy({ kind: "lap", model: largePath, name: "lap:large-base", maxNewTokens });
 }
 
 async function main(): Promise<void> {

@@ -24,115 +24,14 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { getScenario, type Scenario } from "../lib/env/scenarios.ts";
-import { checkRenderStyle, type RenderStyle } from "../lib/env/tsmg.ts";
-import { createRunDir, EVAL, EVAL_USAGE, TableWriter, writeJsonAtomic } from "../lib/log/mod.ts";
+import { getScenario } from "../lib/env/scenarios.ts";
+import { checkRenderStyle } from "../lib/env/tsmg.ts";
+import { createRunDir, writeJsonAtomic } from "../lib/log/mod.ts";
 import type { Policy } from "../lib/policy/types.ts";
-import { evaluateScenario } from "../lib/rollout/evaluate.ts";
+import { type EvaluateRunOptions, evaluateToRunDir } from "../lib/rollout/evaluate_run.ts";
+import { backendDescription, initBackend, parseBackendName } from "../lib/engine/mod.ts";
+import { loadPolicy } from "../lib/policy/load.ts";
 import { runMain } from "../lib/util/main.ts";
-
-/** Settings of {@link evaluateToRunDir}. */
-export interface EvaluateRunOptions {
-  /** Scenario names. */
-  scenarios: string[];
-  /** Sampling temperature. */
-  temperature: number;
-  /** Sampling seed. */
-  seed: number;
-  /** Iteration written to the rows. */
-  iteration: number;
-  /** Evaluate the first n episodes of each scenario only. */
-  episodes?: number;
-  /** Cap on generated tokens per decision. */
-  maxNewTokens: number;
-  /** Prompt rendering. */
-  renderStyle?: RenderStyle;
-  /** Progress lines (default stderr). */
-  log?: (line: string) => void;
-}
-
-/** Totals of an evaluation. */
-export interface EvaluateTotals {
-  /** Episodes played. */
-  episodes: number;
-  /** Prompt tokens. */
-  promptTokens: number;
-  /** Completion tokens. */
-  completionTokens: number;
-  /** Seconds in the policy. */
-  policySeconds: number;
-}
-
-/**
- * Evaluate `policy` on each scenario in turn, appending its rows to `DIR/eval.arrow` and its usage
- * to `DIR/eval_usage.arrow` as soon as the scenario is done.
- *
- * @param policy the policy.
- * @param dir the run directory.
- * @param opts scenarios and sampling.
- * @returns usage totals.
- */
-export async function evaluateToRunDir(
-  policy: Policy,
-  dir: string,
-  opts: EvaluateRunOptions,
-): Promise<EvaluateTotals> {
-  const log = opts.log ?? ((l: string) => console.error(l));
-  const scenarios: Scenario[] = opts.scenarios.map(getScenario);
-  const evalW = TableWriter.open(dir, EVAL);
-  const usageW = TableWriter.open(dir, EVAL_USAGE);
-  const totals: EvaluateTotals = {
-    episodes: 0,
-    promptTokens: 0,
-    completionTokens: 0,
-    policySeconds: 0,
-  };
-  try {
-    for (const sc of scenarios) {
-      const t0 = performance.now();
-      const { rows, stats } = await evaluateScenario(policy, sc, {
-        iteration: opts.iteration,
-        temperature: opts.temperature,
-        seed: opts.seed,
-        maxNewTokens: opts.maxNewTokens,
-        renderStyle: opts.renderStyle,
-        limit: opts.episodes,
-      });
-      const wall = (performance.now() - t0) / 1000;
-      evalW.append(rows);
-      usageW.append([{
-        iteration: opts.iteration,
-        scenario: sc.name,
-        policy: policy.name,
-        episodes: rows.length,
-        policy_calls: stats.policyCalls,
-        prompt_tokens: stats.promptTokens,
-        completion_tokens: stats.completionTokens,
-        policy_s: stats.policySeconds,
-        wall_s: wall,
-      }]);
-      totals.episodes += rows.length;
-      totals.promptTokens += stats.promptTokens;
-      totals.completionTokens += stats.completionTokens;
-      totals.policySeconds += stats.policySeconds;
-      const mean = (f: (r: typeof rows[number]) => number) =>
-        rows.reduce((s, r) => s + f(r), 0) / Math.max(1, rows.length);
-      const opt = rows.every((r) => r.optimal_success !== null)
-        ? ` (optimal ${mean((r) => r.optimal_success!).toFixed(2)})`
-        : "";
-      log(
-        `${sc.name}: success ${mean((r) => Number(r.success)).toFixed(2)}${opt}, return ` +
-          `${mean((r) => r.return).toFixed(3)}, valid ${mean((r) => r.valid_rate).toFixed(2)}, ` +
-          `${rows.length} episodes, ${stats.promptTokens} prompt + ${stats.completionTokens} ` +
-          `completion tokens, ${wall.toFixed(1)} s`,
-      );
-    }
-  } finally {
-    evalW.close();
-    usageW.close();
-  }
-  return totals;
-}
 
 const _USAGE = "usage: deno task evaluate -- --policy lap|http|random|oracle " +
   "[--model DIR] [--base-url URL --model-name NAME] --scenarios A,B " +
@@ -158,21 +57,10 @@ type _Values = Record<string, string | undefined>;
 async function _policy(v: _Values, maxNewTokens: number) {
   const kind = v.policy;
   if (kind === "random" || kind === "oracle") {
-    const { OraclePolicy, RandomPolicy } = await import("../lib/policy/scripted.ts");
-    return {
-      policy: kind === "random" ? new RandomPolicy() : new OraclePolicy(),
-      ident: { kind, name: kind },
-      backend: undefined,
-    };
+    return { ...(await loadPolicy({ kind })), backend: undefined };
   }
   if (kind === "lap") {
     if (!v.model) _usage("--policy lap needs --model DIR");
-    const { initBackend, parseBackendName, backendDescription } = await import(
-      "../lib/engine/mod.ts"
-    );
-    const { Qwen2Model } = await import("../lib/model/qwen2.ts");
-    const { Tokenizer } = await import("../lib/model/tokenizer.ts");
-    const { LapPolicy } = await import("../lib/policy/lap.ts");
     let backend;
     try {
       backend = parseBackendName(v.backend);
@@ -180,22 +68,8 @@ async function _policy(v: _Values, maxNewTokens: number) {
       _usage((e as Error).message);
     }
     await initBackend(backend);
-    const [model, tok] = await Promise.all([
-      Qwen2Model.load(v.model, { trainable: false }),
-      Tokenizer.load(v.model),
-    ]);
-    const name = `lap:${v.model.replace(/\/+$/, "").split("/").pop()}`;
-    const c = model.config;
     return {
-      policy: new LapPolicy(model, tok, { name, maxNewTokens }),
-      ident: {
-        kind,
-        name,
-        model: v.model,
-        vocab_size: c.vocabSize,
-        hidden_size: c.hiddenSize,
-        num_layers: c.numLayers,
-      },
+      ...(await loadPolicy({ kind, model: v.model, maxNewTokens })),
       backend: backendDescription(),
     };
   }
@@ -203,12 +77,12 @@ async function _policy(v: _Values, maxNewTokens: number) {
     if (!v["base-url"] || !v["model-name"]) {
       _usage("--policy http needs --base-url and --model-name");
     }
-    const { HttpPolicy } = await import("../lib/policy/http.ts");
     const mode = (v.mode ?? "chat") as "chat" | "completions";
     if (mode !== "chat" && mode !== "completions") _usage(`--mode must be chat or completions`);
-    const policy = new HttpPolicy({
+    const loaded = await loadPolicy({
+      kind,
       baseUrl: v["base-url"],
-      model: v["model-name"],
+      modelName: v["model-name"],
       mode,
       apiKeyEnv: v["api-key-env"],
       maxTokens: maxNewTokens,
@@ -217,18 +91,7 @@ async function _policy(v: _Values, maxNewTokens: number) {
       maxRetries: _num("retries", v.retries, 4, true),
       backoffMs: _num("backoff-ms", v["backoff-ms"], 500, false),
     });
-    return {
-      policy,
-      ident: {
-        kind,
-        name: policy.name,
-        base_url: v["base-url"],
-        model_name: v["model-name"],
-        mode,
-        api_key_env: v["api-key-env"] ?? "OPENAI_API_KEY",
-      },
-      backend: undefined,
-    };
+    return { ...loaded, backend: undefined };
   }
   return _usage(`--policy must be lap, http, random or oracle, got "${kind ?? ""}"`);
 }

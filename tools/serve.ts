@@ -21,9 +21,7 @@
  */
 import { parseArgs } from "node:util";
 import { initBackend, parseBackendName } from "../lib/engine/backend.ts";
-import { Qwen2Model } from "../lib/model/qwen2.ts";
-import { Tokenizer } from "../lib/model/tokenizer.ts";
-import { LapPolicy } from "../lib/policy/lap.ts";
+import { loadPolicy } from "../lib/policy/load.ts";
 import { createServer } from "../lib/serve/server.ts";
 import { runMain } from "../lib/util/main.ts";
 
@@ -104,12 +102,9 @@ async function _main(): Promise<void> {
   let server;
   try {
     await initBackend(backend);
-    const [model, tokenizer] = await Promise.all([
-      Qwen2Model.load(values.model, { trainable: false }),
-      Tokenizer.load(values.model),
-    ]);
     const name = values["model-name"] ?? values.model.replace(/\/+$/, "").split("/").pop()!;
-    server = createServer(new LapPolicy(model, tokenizer, { name }), { ...opts, modelName: name });
+    const { policy } = await loadPolicy({ kind: "lap", model: values.model, name });
+    server = createServer(policy, { ...opts, modelName: name });
     log(`serve: listening on ${server.url} (model ${name})`);
   } catch (e) {
     console.error(`serve: ${(e as Error).message}`);

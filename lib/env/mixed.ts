@@ -190,3 +190,19 @@ export class MixedScenarioEnv implements TextEnv {
     return stepTextWith(this, texts, formatPenalty);
   }
 }
+
+/**
+ * The training environment factory: one scenario, or a seed-chosen mix of several.
+ * @param scenarios scenario names.
+ * @param renderStyle prompt rendering.
+ * @param formatPenalty reward subtracted for an invalid answer.
+ * @returns a factory of fresh environments.
+ */
+export function mixedEnvFactory(
+  scenarios: readonly string[],
+  renderStyle: "compact" | "verbose",
+  formatPenalty: number,
+): () => TextEnv {
+  new MixedScenarioEnv(scenarios); // validate the names now
+  return () => new MixedScenarioEnv(scenarios, { renderStyle, formatPenalty });
+}

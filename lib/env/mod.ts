@@ -67,6 +67,7 @@ export {
 } from "./scenarios.ts";
 export {
   MIXED_ACTIONS,
+  mixedEnvFactory,
   MixedScenarioEnv,
   type MixedScenarioEnvOptions,
   mixtureName,

@@ -41,3 +41,4 @@ export {
 } from "./pretrain.ts";
 export { type BaseModelOptions, buildBaseModel } from "./base_model.ts";
 export { type BaseModelConfig, baseModelSchema } from "./base_schema.ts";
+export { type BaseInfo, type BaseRecipe, type BaseShape, ensureBaseModel } from "./base_cache.ts";

@@ -17,7 +17,7 @@ import { Qwen2Model } from "../model/qwen2.ts";
 import { Tokenizer } from "../model/tokenizer.ts";
 import { LapPolicy } from "../policy/lap.ts";
 import { collectGroups } from "../rollout/groups.ts";
-import { evaluateScenario } from "../rollout/evaluate.ts";
+import { evaluateScenarios } from "../rollout/evaluate_run.ts";
 import {
   findTrainingCheckpoint,
   loadTrainingCheckpoint,
@@ -148,16 +148,16 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
   let lastSuccess: number | null = null;
   const evaluate = async (iteration: number) => {
     const t0 = performance.now();
-    for (const sc of evalScenarios) {
-      const { rows } = await evaluateScenario(policy, sc, {
-        iteration,
-        temperature: cfg.eval.temperature,
-        greedy: cfg.eval.greedy,
-        seed: cfg.seed,
-        maxNewTokens: cfg.msgrpo.max_new_tokens,
-        renderStyle: cfg.env.render_style,
-        limit: cfg.eval.episodes ?? undefined,
-      });
+    const options = {
+      iteration,
+      temperature: cfg.eval.temperature,
+      greedy: cfg.eval.greedy,
+      seed: cfg.seed,
+      maxNewTokens: cfg.msgrpo.max_new_tokens,
+      renderStyle: cfg.env.render_style,
+      limit: cfg.eval.episodes ?? undefined,
+    };
+    await evaluateScenarios(policy, evalScenarios, options, ({ scenario: sc, rows }) => {
       tables.eval.append(rows);
       const success = rows.filter((r) => r.success).length / rows.length;
       const opt = rows.every((r) => r.optimal_success !== null)
@@ -165,7 +165,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
         : null;
       summary.evaluations.push({ iteration, scenario: sc.name, success, optimal: opt });
       if (sc === evalScenarios[0]) lastSuccess = success;
-    }
+    });
     return (performance.now() - t0) / 1000;
   };
   try {

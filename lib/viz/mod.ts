@@ -28,6 +28,7 @@ export {
   type ComparisonRow,
   comparisonTable,
   type Estimate,
+  runComparison,
 } from "./compare.ts";
 export {
   chartSvg,
