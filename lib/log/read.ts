@@ -11,16 +11,7 @@ import { type ColumnTable, fromArrow, table as aqTable } from "arquero";
 import { META_PARTS } from "./arrow_codec.ts";
 import { listParts, readPart, tablePaths } from "./parts.ts";
 import { RUN_TABLES } from "./schemas.ts";
-
-function _exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}
+import { pathExists } from "../util/fs.ts";
 
 function _concat(parts: Table[], where: string, empty = false): Table {
   const first = parts[0];
@@ -46,7 +37,7 @@ function _concat(parts: Table[], where: string, empty = false): Table {
  */
 export function readArrowTable(path: string): Table {
   const { file, partsDir } = tablePaths(path);
-  const hasParts = _exists(partsDir);
+  const hasParts = pathExists(partsDir);
   if (!hasParts) {
     try {
       return tableFromIPC(Deno.readFileSync(file));
@@ -130,7 +121,7 @@ export function readRunDirs(
     const pieces: ColumnTable[] = [];
     dirs.forEach((dir, i) => {
       const { file, partsDir } = tablePaths(`${dir}/${name}`);
-      if (!_exists(file) && !_exists(partsDir)) return;
+      if (!pathExists(file) && !pathExists(partsDir)) return;
       const t = readTable(file);
       const run = opts.names?.[i] ?? _baseName(dir);
       pieces.push(aqTable({ run: new Array(t.numRows()).fill(run) }).assign(t));

@@ -16,6 +16,7 @@ import type { EvalRow } from "../log/schemas.ts";
 import type { Policy } from "../policy/types.ts";
 import { type EvaluateOptions, evaluateScenario } from "./evaluate.ts";
 import type { PlayStats } from "./play.ts";
+import { pathExists } from "../util/fs.ts";
 
 /** What {@link evaluateScenarios} hands its sink after each scenario. */
 export interface ScenarioResult {
@@ -185,8 +186,8 @@ export async function evaluateBaseline(
   opts: BaselineEvalOptions,
 ): Promise<string> {
   const dir = join(runDir, "baseline");
-  if (_exists(join(dir, "done.json"))) return dir;
-  if (_exists(dir)) await Deno.remove(dir, { recursive: true });
+  if (pathExists(join(dir, "done.json"))) return dir;
+  if (pathExists(dir)) await Deno.remove(dir, { recursive: true });
   const evalOpts = {
     scenarios: opts.scenarios,
     temperature: opts.temperature,
@@ -211,13 +212,4 @@ export async function evaluateBaseline(
     seconds: (performance.now() - t0) / 1000,
   });
   return dir;
-}
-
-function _exists(p: string): boolean {
-  try {
-    Deno.statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -11,6 +11,7 @@ import { MixedScenarioEnv } from "../env/mixed.ts";
 import { writeJsonAtomic } from "../log/atomic.ts";
 import type { BaseModelConfig } from "./base_schema.ts";
 import { buildBaseModel } from "./base_model.ts";
+import { pathExists } from "../util/fs.ts";
 
 /** The shape of a Qwen2-architecture base model. */
 export interface BaseShape {
@@ -52,15 +53,6 @@ async function _hash(text: string): Promise<string> {
   return [...new Uint8Array(d)].slice(0, 6).map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-function _exists(p: string): boolean {
-  try {
-    Deno.statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Build a base model from a recipe, or reuse the one built before. With a cache folder the model
  * lives in `CACHE/base-<label>-<hash of the recipe>/` (built in a temporary folder and renamed, so
@@ -80,7 +72,7 @@ export async function ensureBaseModel(
     ? join(where.cacheDir, `base-${where.label}-${await _hash(key)}`)
     : where.fallbackDir;
   const infoFile = join(dir, "recipe.json");
-  if (_exists(infoFile)) {
+  if (pathExists(infoFile)) {
     const info = JSON.parse(await Deno.readTextFile(infoFile));
     log(`base ${where.label}: reusing ${dir} (${info.parameters} parameters)`);
     return { path: dir, parameters: info.parameters, cached: true };

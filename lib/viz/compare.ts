@@ -23,6 +23,7 @@ import {
 import { groupBy, summarize } from "./stats.ts";
 import { join } from "node:path";
 import { readTable } from "../log/read.ts";
+import { pathExists } from "../util/fs.ts";
 
 /** Mean over runs with its 95% CI half-width and the number of runs. */
 export interface Estimate {
@@ -140,15 +141,7 @@ export function comparisonRecords(
 
 function _evalRows(dir: string, run: string): EvalLike[] {
   const file = join(dir, "eval.arrow");
-  const exists = (p: string) => {
-    try {
-      Deno.statSync(p);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  if (!exists(file) && !exists(join(dir, "eval.parts"))) return [];
+  if (!pathExists(file) && !pathExists(join(dir, "eval.parts"))) return [];
   return (readTable(file).objects() as Omit<EvalLike, "run">[]).map((r) => ({ ...r, run }));
 }
 
