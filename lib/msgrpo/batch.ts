@@ -183,6 +183,30 @@ export function lossNormalizer(
 }
 
 /**
+ * Split rows, in order, into `parts` contiguous mini-batches of near-equal size (one optimizer
+ * step each); fewer when there are fewer rows than parts.
+ *
+ * @param rows the rows of one pass over the update's batch.
+ * @param parts the number of mini-batches (≥ 1).
+ * @returns consecutive, non-empty slices covering all rows.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { splitMinibatches } from "./batch.ts";
+ * assert.deepEqual(splitMinibatches([1, 2, 3, 4, 5], 2), [[1, 2], [3, 4, 5]]);
+ * assert.deepEqual(splitMinibatches([1], 3), [[1]]);
+ * ```
+ */
+export function splitMinibatches<T>(rows: readonly T[], parts: number): T[][] {
+  const n = Math.min(parts, rows.length);
+  return Array.from(
+    { length: n },
+    (_, i) =>
+      rows.slice(Math.floor((i * rows.length) / n), Math.floor(((i + 1) * rows.length) / n)),
+  );
+}
+
+/**
  * Split rows, in order, into micro-batches whose padded size (rows × longest prompt+completion)
  * stays within `maxTokens`. A row longer than `maxTokens` forms a micro-batch of its own.
  * Deterministic: the same rows always give the same split.

@@ -43,6 +43,7 @@ export {
   microBatches,
   type PaddedRows,
   padRows,
+  splitMinibatches,
   type TrainingRow,
 } from "./batch.ts";
 export {

@@ -33,6 +33,7 @@ import {
   microBatches,
   type PaddedRows,
   padRows,
+  splitMinibatches,
   type TrainingRow,
 } from "./batch.ts";
 import { drawEpisodes, type SamplingMode } from "./sampling.ts";
@@ -156,7 +157,7 @@ export function prepareUpdate(
     const order = epoch === 0
       ? rows
       : new Rng(shuffleSeed(opts.seed, opts.iteration, epoch)).shuffle([...rows]);
-    for (const slice of _split(order, opts.minibatches ?? 1)) {
+    for (const slice of splitMinibatches(order, opts.minibatches ?? 1)) {
       const merged = mergeDuplicateRows(slice);
       steps.push({
         epoch,
@@ -176,13 +177,4 @@ export function prepareUpdate(
     rows,
     steps,
   };
-}
-
-function _split<T>(items: readonly T[], parts: number): T[][] {
-  const n = Math.min(parts, items.length);
-  return Array.from(
-    { length: n },
-    (_, i) =>
-      items.slice(Math.floor((i * items.length) / n), Math.floor(((i + 1) * items.length) / n)),
-  );
 }
