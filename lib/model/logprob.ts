@@ -266,3 +266,51 @@ export function nextTokenLoss(model: Qwen2Model, seqs: number[][]): tf.Scalar {
   h.dispose();
   return loss;
 }
+
+/** Next-token scores of one id sequence ({@link scoreIds}). */
+export interface ScoreResult {
+  /** `log p(ids[t+1] | ids[..t])`, length n−1. */
+  logprobs: number[];
+  /** Most likely next token after each position, length n. */
+  argmax: number[];
+}
+
+/**
+ * Score ids with a loaded model (float64 log-softmax over the downloaded logits): the reference
+ * numbers `deno task score` prints, to compare with another implementation.
+ *
+ * @param model the model.
+ * @param ids at least one token id.
+ * @returns next-token log-probs and argmaxes.
+ */
+export async function scoreIds(model: Qwen2Model, ids: number[]): Promise<ScoreResult> {
+  if (ids.length === 0) throw new Error("scoreIds: ids is empty");
+  const logits = model.forward([ids]);
+  const data = (await logits.data()) as Float32Array;
+  logits.dispose();
+  const v = model.outputVocab;
+  const pad = ids.slice(1).find((id) => id >= v);
+  if (pad !== undefined) {
+    throw new Error(
+      `scoreIds: token id ${pad} has no token (the tokenizer has ${v}); it cannot be scored`,
+    );
+  }
+  const logprobs: number[] = [], argmax: number[] = [];
+  for (let t = 0; t < ids.length; t++) {
+    const row = data.subarray(t * v, (t + 1) * v);
+    let m = -Infinity, a = 0;
+    for (let i = 0; i < v; i++) {
+      if (row[i] > m) {
+        m = row[i];
+        a = i;
+      }
+    }
+    argmax.push(a);
+    if (t + 1 < ids.length) {
+      let z = 0;
+      for (let i = 0; i < v; i++) z += Math.exp(row[i] - m);
+      logprobs.push(row[ids[t + 1]] - m - Math.log(z));
+    }
+  }
+  return { logprobs, argmax };
+}
