@@ -103,8 +103,9 @@ const _ACTION_TAG = /<\s*action\s*>\s*([^<]*?)\s*<\s*\/\s*action\s*>/i;
  * @returns the index of the named action, or `null` when the answer names no legal action.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseActionTag } from "./tsmg.ts";
- * parseActionTag("<think>go right?</think> <action> Down </action>", ["left", "down"]); // 1
+ * assert.equal(parseActionTag("<think>go right?</think> <action> Down </action>", ["left", "down"]), 1);
  * ```
  */
 export function parseActionTag(text: string, names: readonly string[]): number | null {
