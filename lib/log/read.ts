@@ -70,6 +70,7 @@ export function readArrowTable(path: string): Table {
  *
  * @example
  * ```ts ignore
+ * // not run as a test: it reads a run directory on disk
  * import { readTable } from "./read.ts";
  * const updates = readTable("runs/frozen_lake__1__20261101-120000/updates.arrow");
  * updates.select("iteration", "reward_mean").print();
@@ -103,6 +104,7 @@ function _baseName(dir: string): string {
  *
  * @example
  * ```ts ignore
+ * // not run as a test: it reads run directories on disk
  * import { readRunDirs } from "./read.ts";
  * const { eval: ev } = readRunDirs(["runs/a__1__x", "runs/a__2__y"]);
  * ev.groupby("run", "iteration").rollup({ success: "mean(d.success)" }).print();

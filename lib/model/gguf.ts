@@ -150,6 +150,7 @@ function _pad(n: number): number {
  * @returns the file size in bytes
  * @example
  * ```ts ignore
+ * // not run as a test: it writes a file outside the test's folders
  * await writeGgufFile("/tmp/x.gguf", [["general.architecture", { type: "string", value: "qwen2" }]], []);
  * ```
  */
@@ -317,6 +318,7 @@ export interface WriteGgufOptions {
  * @returns the number of tensors and bytes written
  * @example
  * ```ts ignore
+ * // not run as a test: it needs a checkpoint folder on disk
  * const ckpt = await loadCheckpoint("runs/ckpt");
  * await writeGguf("model.gguf", ckpt.config, ckpt.weights, ckpt.dir);
  * ```

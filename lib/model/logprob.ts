@@ -139,6 +139,7 @@ export interface SequenceScores {
  * @returns `[B, Tc]` log-probs, mask and optional entropy (`Tc` = longest completion, ≥ 1).
  * @example
  * ```ts ignore
+ * // not run as a test: a fragment; `model` is a loaded Qwen2Model
  * const s = sequenceLogprobs(model, [[1, 2]], [[3, 4]]);
  * const total = tf.sum(tf.mul(s.logprobs, s.mask));
  * ```
@@ -237,6 +238,7 @@ export function sequenceLogprobs(
  * @returns a scalar loss tensor (differentiable).
  * @example
  * ```ts ignore
+ * // not run as a test: a fragment; `model` is a loaded Qwen2Model
  * const { value, grads } = tf.variableGrads(() => nextTokenLoss(model, [[1, 2, 3]]), model.trainableVariables());
  * ```
  */

@@ -84,6 +84,7 @@ const _LINEAR = /\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)\.we
  *
  * @example
  * ```ts ignore
+ * // not run as a test: it needs a checkpoint folder on disk
  * import { initBackend } from "../engine/backend.ts";
  * import { Qwen2Model } from "./qwen2.ts";
  * await initBackend("wasm");

@@ -6,6 +6,7 @@
  *
  * @example
  * ```ts ignore
+ * // not run as a test: it reads run directories and draws in a notebook
  * import { loadRuns, runPoints, progressSpec, showChart } from "./mod.ts";
  * const { tables } = loadRuns(["runs/"]);
  * await showChart(progressSpec(runPoints(tables.eval.objects(), "success"), { metric: "success" }));
