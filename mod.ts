@@ -5,16 +5,20 @@
  * The public surface re-exports each module: text-mediated environments (`env`), the Qwen2 model
  * (`model`), tfjs backends and fast kernels (`engine`), policies (`policy`), rollouts
  * (`rollout`), the MS-GRPO core (`msgrpo`), the training loop (`train`), configs (`config`),
- * Arrow run logs (`log`) and grids of runs on this machine or on Slurm (`grid`).
+ * Arrow run logs (`log`), an OpenAI-compatible policy server (`serve`) and grids of runs on this
+ * machine or on Slurm (`grid`). The analysis helpers of the notebooks (`lib/viz/mod.ts`: charts,
+ * statistics, board replays) are imported from their own module, as they load the chart
+ * renderers.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { frozenLakeOptimum } from "./mod.ts";
  * const { successProbability } = frozenLakeOptimum(["SFFF", "FHFH", "FFFH", "HFFG"], {
  *   slippery: true,
  *   maxSteps: 100,
  * });
- * console.log(successProbability.toFixed(6)); // "0.744190"
+ * assert.equal(successProbability.toFixed(6), "0.744190");
  * ```
  *
  * @module

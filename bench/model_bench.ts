@@ -34,7 +34,7 @@ import { fileURLToPath } from "node:url";
 import { adamwUpdate } from "../lib/engine/adamw.ts";
 import { backendDescription, initBackend, parseBackendName } from "../lib/engine/backend.ts";
 import { loadBlas } from "../lib/engine/blas.ts";
-import { engineEnv } from "../lib/engine/fast_state.ts";
+import { engineEnv } from "../lib/engine/engine_env.ts";
 import { tokenLogprobs } from "../lib/engine/ops_logprobs.ts";
 import { expectedTensorShapes, type Weights } from "../lib/model/checkpoint.ts";
 import { parseConfig, type Qwen2Config } from "../lib/model/config.ts";

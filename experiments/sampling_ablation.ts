@@ -30,7 +30,8 @@ import { baseModelSchema } from "../lib/train/base_schema.ts";
 import { parseExperimentArgs } from "../lib/train/cli.ts";
 import { trainFields } from "../lib/train/schema.ts";
 import { evalOutcomes, train } from "../lib/train/trainer.ts";
-import { ensureBaseModel, mixedEnvFactory } from "./common.ts";
+import { mixedEnvFactory } from "../lib/env/mixed.ts";
+import { ensureBaseModel } from "../lib/train/base_cache.ts";
 import { runMain } from "../lib/util/main.ts";
 
 /** Options block: the arm, the training scenarios, the trainer's fields and the base model. */

@@ -22,7 +22,7 @@
  *
  * Training covers both games in one policy: every group plays a scenario chosen by its initial
  * state seed from `train_scenarios` (default: the four evaluation scenarios' settings, on random
- * training seeds that never meet the evaluation seeds), see `lib/train/mixed_env.ts`. Why mixed
+ * training seeds that never meet the evaluation seeds), see `lib/env/mixed.ts`. Why mixed
  * rather than one run per game: the comparison is one small model against one large generalist
  * on four scenarios, as in the paper's figure (one run, four evaluation curves); separate runs
  * would need two small models to stand against one large one. A group always plays a single
@@ -46,12 +46,18 @@ import {
   webGpuUnavailableReason,
 } from "../lib/engine/mod.ts";
 import { createRunDir } from "../lib/log/mod.ts";
-import type { Policy } from "../lib/policy/types.ts";
+import { type LoadedPolicy, loadPolicy } from "../lib/policy/load.ts";
+import { servedModels } from "../lib/policy/http_probe.ts";
+import { inspectCheckpoint } from "../lib/model/checkpoint.ts";
+import { countParameters } from "../lib/model/checkpoint_layout.ts";
 import { baseModelSchema } from "../lib/train/base_schema.ts";
 import { parseExperimentArgs } from "../lib/train/cli.ts";
 import { trainFields } from "../lib/train/schema.ts";
 import { train } from "../lib/train/trainer.ts";
-import { ensureBaseModel, evaluateBaseline, mixedEnvFactory, runComparison } from "./common.ts";
+import { mixedEnvFactory } from "../lib/env/mixed.ts";
+import { evaluateBaseline } from "../lib/rollout/evaluate_run.ts";
+import { ensureBaseModel } from "../lib/train/base_cache.ts";
+import { runComparison } from "../lib/viz/compare.ts";
 import { runMain } from "../lib/util/main.ts";
 
 const FOUR = ["FrozenLake-NoSlip", "FrozenLake-Slippery", "Snake-8", "Snake-20"];
@@ -107,15 +113,6 @@ export type ScaleConfig = Infer<typeof scaleSchema>;
 
 const CONFIGS = join(import.meta.dirname!, "configs");
 
-/** The setup named on the command line (`--setup X` or `--setup=X`), default `cpu`. */
-function setupOf(args: readonly string[]): string {
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === "--setup") return args[i + 1] ?? "";
-    if (args[i].startsWith("--setup=")) return args[i].slice(8);
-  }
-  return "cpu";
-}
-
 function _isFile(p: string): boolean {
   try {
     return Deno.statSync(p).isFile;
@@ -155,19 +152,9 @@ export async function checkPaperSetup(cfg: ScaleConfig): Promise<void> {
       `and pass --baseline.base_url URL, or --no-baseline.enabled`;
     let ids: string[];
     try {
-      const key = Deno.env.get(cfg.baseline.api_key_env);
-      const res = await fetch(url, {
-        signal: AbortSignal.timeout(10_000),
-        headers: key ? { authorization: `Bearer ${key}` } : {},
-      });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const body = await res.json() as { data?: { id?: string }[] };
-      ids = (body.data ?? []).map((d) => String(d.id));
+      ids = await servedModels(cfg.baseline.base_url, { apiKeyEnv: cfg.baseline.api_key_env });
     } catch (e) {
-      throw new Error(
-        `scale_comparison (paper): the baseline server does not answer GET ${url} ` +
-          `(${(e as Error).message}); ${serve}`,
-      );
+      throw new Error(`scale_comparison (paper): ${(e as Error).message}; ${serve}`);
     }
     if (ids.length > 0 && !ids.includes(cfg.baseline.model_name)) {
       throw new Error(
@@ -184,64 +171,40 @@ export async function checkPaperSetup(cfg: ScaleConfig): Promise<void> {
   }
 }
 
-async function _baselinePolicy(
+function _baselinePolicy(
   cfg: ScaleConfig,
   largePath: string,
   maxNewTokens: number,
-): Promise<{ policy: Policy; ident: Record<string, unknown> }> {
-  if (cfg.setup === "paper") {
-    const { HttpPolicy } = await import("../lib/policy/http.ts");
-    const b = cfg.baseline;
-    const policy = new HttpPolicy({
+): Promise<LoadedPolicy> {
+  const b = cfg.baseline;
+  return cfg.setup === "paper"
+    ? loadPolicy({
+      kind: "http",
       baseUrl: b.base_url,
-      model: b.model_name,
+      modelName: b.model_name,
       mode: b.mode,
       apiKeyEnv: b.api_key_env,
       maxTokens: maxNewTokens,
       concurrency: b.concurrency,
       timeoutMs: b.timeout_s * 1000,
-    });
-    return {
-      policy,
-      ident: { kind: "http", name: policy.name, base_url: b.base_url, model_name: b.model_name },
-    };
-  }
-  const { Qwen2Model } = await import("../lib/model/qwen2.ts");
-  const { Tokenizer } = await import("../lib/model/tokenizer.ts");
-  const { LapPolicy } = await import("../lib/policy/lap.ts");
-  const [model, tok] = await Promise.all([
-    Qwen2Model.load(largePath, { trainable: false }),
-    Tokenizer.load(largePath),
-  ]);
-  return {
-    policy: new LapPolicy(model, tok, { name: "lap:large-base", maxNewTokens }),
-    ident: {
-      kind: "lap",
-      name: "lap:large-base",
-      model: largePath,
-      parameters: model.numParameters(),
-    },
-  };
+    })
+    : loadPolicy({ kind: "lap", model: largePath, name: "lap:large-base", maxNewTokens });
 }
 
 async function main(): Promise<void> {
-  const setup = setupOf(Deno.args);
-  if (setup !== "cpu" && setup !== "paper") {
-    throw new Error(`--setup must be cpu or paper, got ${JSON.stringify(setup)}`);
-  }
-  const args = parseExperimentArgs(
-    scaleSchema,
-    ["--config", join(CONFIGS, `scale_${setup}.yaml`), ...Deno.args],
-    {
-      usage: "deno run -A experiments/scale_comparison.ts [--setup cpu|paper]",
-      description:
-        "Train a small policy with MS-GRPO and compare it with a large untrained baseline.",
-    },
-  );
-  if (args.help !== undefined) {
-    console.log(args.help);
+  const help = {
+    usage: "deno run -A experiments/scale_comparison.ts [--setup cpu|paper]",
+    description:
+      "Train a small policy with MS-GRPO and compare it with a large untrained baseline.",
+  };
+  // The setup picks the options file (configs/scale_<setup>.yaml) the flags then override.
+  const first = parseExperimentArgs(scaleSchema, Deno.args, help);
+  if (first.help !== undefined) {
+    console.log(first.help);
     return;
   }
+  const setupFile = join(CONFIGS, `scale_${first.config!.setup}.yaml`);
+  const args = parseExperimentArgs(scaleSchema, ["--config", setupFile, ...Deno.args], help);
   const cfg = args.config!;
   if (cfg.setup === "paper") await checkPaperSetup(cfg);
   await initBackend(parseBackendName(cfg.model.backend));
@@ -345,13 +308,7 @@ async function main(): Promise<void> {
 }
 
 async function _countParameters(path: string): Promise<number> {
-  const { Qwen2Model } = await import("../lib/model/qwen2.ts");
-  const m = await Qwen2Model.load(path, { trainable: false });
-  try {
-    return m.numParameters();
-  } finally {
-    m.dispose();
-  }
+  return countParameters((await inspectCheckpoint(path)).config);
 }
 
 if (import.meta.main) await runMain(main);

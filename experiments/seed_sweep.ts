@@ -16,16 +16,19 @@
  * @module
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { c, parseConfigArgs } from "../lib/config/mod.ts";
 import { runMain, UsageError } from "../lib/util/main.ts";
 import { seedOutcome, summarizeSweep, sweepTable } from "../lib/viz/sweep.ts";
 
 const DEMO = join(import.meta.dirname!, "frozen_lake_demo.ts");
 
-function _usage(): string {
-  return "usage: deno run -A experiments/seed_sweep.ts --seeds 1,2,3,4,5 --out DIR " +
-    "[--jobs N] [--scenario NAME] [-- DEMO FLAGS]";
-}
+/** The sweep's own options (arguments after `--` go to every run). */
+const schema = c.object({
+  seeds: c.string({ doc: "comma-separated seeds, e.g. 1,2,3,4,5" }),
+  out: c.string({ minLength: 1, doc: "folder of the runs (OUT/seed<S>)" }),
+  jobs: c.int({ default: 1, min: 1, doc: "runs at a time" }),
+  scenario: c.string({ default: "FrozenLake-NoSlip", doc: "evaluation scenario to summarise" }),
+});
 
 function _parseSeeds(text: string | undefined): number[] {
   const seeds = (text ?? "").split(",").filter((s) => s.trim() !== "").map((s) => Number(s));
@@ -90,28 +93,18 @@ async function main(): Promise<void> {
   const cut = args.indexOf("--");
   const own = cut < 0 ? args : args.slice(0, cut);
   const extra = cut < 0 ? [] : args.slice(cut + 1);
-  const { values } = parseArgs({
-    args: own,
-    options: {
-      seeds: { type: "string" },
-      out: { type: "string" },
-      jobs: { type: "string", default: "1" },
-      scenario: { type: "string", default: "FrozenLake-NoSlip" },
-      help: { type: "boolean" },
-    },
-    strict: true,
+  const parsed = parseConfigArgs(schema, own, {
+    usage: "deno run -A experiments/seed_sweep.ts --seeds 1,2,3,4,5 --out DIR [--jobs N] " +
+      "[--scenario NAME] [-- DEMO FLAGS]",
   });
-  if (values.help) {
-    console.log(_usage());
+  if (parsed.help !== undefined) {
+    console.log(parsed.help);
     return;
   }
+  const values = parsed.config;
   const seeds = _parseSeeds(values.seeds);
-  if (!values.out) throw new UsageError(`--out: required. ${_usage()}`);
-  const jobs = Number(values.jobs);
-  if (!Number.isInteger(jobs) || jobs < 1) {
-    throw new Error(`--jobs: expected ≥ 1, got ${values.jobs}`);
-  }
-  const dirOf = (s: number) => join(values.out!, `seed${s}`);
+  const jobs = values.jobs;
+  const dirOf = (s: number) => join(values.out, `seed${s}`);
   const seconds = new Map<number, number>();
   const queue = [...seeds];
   const worker = async () => {
@@ -123,7 +116,7 @@ async function main(): Promise<void> {
   };
   await Promise.all(Array.from({ length: Math.min(jobs, seeds.length) }, worker));
   const outcomes = seeds.map((s) =>
-    seedOutcome(dirOf(s), values.scenario!, { seed: s, seconds: seconds.get(s)! })
+    seedOutcome(dirOf(s), values.scenario, { seed: s, seconds: seconds.get(s)! })
   );
   const summary = summarizeSweep(outcomes);
   console.error(sweepTable(outcomes, summary));

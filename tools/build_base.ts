@@ -25,7 +25,8 @@ import { parse } from "yaml";
 import { c, parseConfigArgs } from "../lib/config/mod.ts";
 import { backendDescription, initBackend, parseBackendName } from "../lib/engine/mod.ts";
 import { writeJsonAtomic } from "../lib/log/atomic.ts";
-import { baseModelSchema, buildBaseModel, MixedScenarioEnv } from "../lib/train/mod.ts";
+import { MixedScenarioEnv } from "../lib/env/mixed.ts";
+import { baseModelSchema, buildBaseModel } from "../lib/train/mod.ts";
 
 const schema = c.object({
   out: c.string({ minLength: 1, doc: "folder to create (must not exist)" }),

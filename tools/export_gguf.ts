@@ -8,33 +8,30 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { c, parseConfigArgs } from "../lib/config/mod.ts";
 import { loadCheckpoint } from "../lib/model/checkpoint.ts";
 import { writeGguf } from "../lib/model/gguf.ts";
 import { runMain } from "../lib/util/main.ts";
 
-const USAGE = "usage: deno run -A tools/export_gguf.ts --model DIR --out FILE.gguf [--name NAME]";
+const schema = c.object({
+  model: c.string({ minLength: 1, doc: "checkpoint folder" }),
+  out: c.string({ minLength: 1, doc: "GGUF file to write" }),
+  name: c.string<true>({ default: null, nullable: true, doc: "model name in the GGUF metadata" }),
+});
 
 /** Parse the command line, export, and print a one-line summary. */
 async function main(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      model: { type: "string" },
-      out: { type: "string" },
-      name: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-    strict: true,
+  const parsed = parseConfigArgs(schema, args, {
+    usage: "deno run -A tools/export_gguf.ts --model DIR --out FILE.gguf [--name NAME]",
   });
-  if (values.help) {
-    console.log(USAGE);
+  if (parsed.help !== undefined) {
+    console.log(parsed.help);
     return;
   }
-  if (!values.model || !values.out) throw new Error(`--model and --out are required\n${USAGE}`);
+  const values = parsed.config;
   const ckpt = await loadCheckpoint(values.model);
   const { tensors, bytes } = await writeGguf(values.out, ckpt.config, ckpt.weights, ckpt.dir, {
-    name: values.name,
+    name: values.name ?? undefined,
   });
   console.log(`${values.out}: ${tensors} tensors, ${(bytes / 2 ** 20).toFixed(1)} MiB`);
 }

@@ -9,85 +9,60 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { c as f, parseConfigArgs } from "../lib/config/mod.ts";
 import { runMain } from "../lib/util/main.ts";
 import { makeCheckpoint } from "../lib/model/make_model.ts";
 import { countParameters } from "../lib/model/checkpoint.ts";
 
-const USAGE =
-  "usage: make_model.ts --out DIR --hidden H --layers L --heads NH --kv-heads KV --intermediate I " +
-  "--tokenizer byte|qwen --seed S [--vocab V] [--untied] [--dtype F32|BF16] [--config-form classic|new] " +
-  "[--rope-theta T] [--init-std S] [--norm-std S] [--shard-bytes N]";
+const _opt = (doc: string) => f.int<true>({ default: null, nullable: true, min: 1, doc });
+const _optFloat = (doc: string) => f.float<true>({ default: null, nullable: true, doc });
 
-function num(v: string | undefined, flag: string, int = true): number | undefined {
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (!Number.isFinite(x) || (int && !Number.isInteger(x))) {
-    throw new Error(
-      `--${flag}: expected ${int ? "an integer" : "a number"}, got ${JSON.stringify(v)}`,
-    );
-  }
-  return x;
-}
-
-function need(v: number | undefined, flag: string): number {
-  if (v === undefined) throw new Error(`--${flag} is required\n${USAGE}`);
-  return v;
-}
+const schema = f.object({
+  out: f.string({ minLength: 1, doc: "checkpoint folder to write" }),
+  vocab: _opt("embedding rows (default: the tokenizer's size)"),
+  hidden: f.int({ min: 1, doc: "hidden size" }),
+  layers: f.int({ min: 1, doc: "decoder layers" }),
+  heads: f.int({ min: 1, doc: "query heads" }),
+  "kv-heads": f.int({ min: 1, doc: "key/value heads (divides heads)" }),
+  intermediate: f.int({ min: 1, doc: "MLP width" }),
+  untied: f.bool({ default: false, doc: "an LM head of its own (default: tied to the embedding)" }),
+  seed: f.int({ default: 0, doc: "seed of the initialisation" }),
+  tokenizer: f.enum(["byte", "qwen"], { default: "byte", doc: "tokenizer shipped with it" }),
+  dtype: f.enum(["F32", "BF16"], { default: "F32", doc: "storage dtype" }),
+  "config-form": f.enum(["classic", "new"], { default: "classic", doc: "config.json dialect" }),
+  "rope-theta": _optFloat("RoPE theta (default 1e6)"),
+  "init-std": _optFloat("standard deviation of weights and biases (default 0.02)"),
+  "norm-std": _optFloat("standard deviation of norm weights around 1 (default 0)"),
+  "shard-bytes": _opt("write shards of about this many bytes"),
+});
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    args: Deno.args.filter((a) => a !== "--"),
-    options: {
-      out: { type: "string" },
-      vocab: { type: "string" },
-      hidden: { type: "string" },
-      layers: { type: "string" },
-      heads: { type: "string" },
-      "kv-heads": { type: "string" },
-      intermediate: { type: "string" },
-      untied: { type: "boolean", default: false },
-      seed: { type: "string", default: "0" },
-      tokenizer: { type: "string", default: "byte" },
-      dtype: { type: "string", default: "F32" },
-      "config-form": { type: "string", default: "classic" },
-      "rope-theta": { type: "string" },
-      "init-std": { type: "string" },
-      "norm-std": { type: "string" },
-      "shard-bytes": { type: "string" },
-      help: { type: "boolean", short: "h", default: false },
-    },
+  const parsed = parseConfigArgs(schema, Deno.args.filter((a) => a !== "--"), {
+    usage: "deno task make-model -- --out DIR --hidden H --layers L --heads NH --kv-heads KV " +
+      "--intermediate I [flags]",
   });
-  if (values.help) {
-    console.log(USAGE);
+  if (parsed.help !== undefined) {
+    console.log(parsed.help);
     return;
   }
-  if (!values.out) throw new Error(`--out is required\n${USAGE}`);
-  if (values.dtype !== "F32" && values.dtype !== "BF16") {
-    throw new Error(`--dtype must be F32 or BF16`);
-  }
-  if (values.tokenizer !== "byte" && values.tokenizer !== "qwen") {
-    throw new Error(`--tokenizer must be byte or qwen`);
-  }
-  if (values["config-form"] !== "classic" && values["config-form"] !== "new") {
-    throw new Error(`--config-form must be classic or new`);
-  }
+  const values = parsed.config;
+  const opt = <T>(x: T | null) => x ?? undefined;
   const m = await makeCheckpoint(values.out, {
-    vocab: num(values.vocab, "vocab"),
-    hidden: need(num(values.hidden, "hidden"), "hidden"),
-    layers: need(num(values.layers, "layers"), "layers"),
-    heads: need(num(values.heads, "heads"), "heads"),
-    kvHeads: need(num(values["kv-heads"], "kv-heads"), "kv-heads"),
-    intermediate: need(num(values.intermediate, "intermediate"), "intermediate"),
+    vocab: opt(values.vocab),
+    hidden: values.hidden,
+    layers: values.layers,
+    heads: values.heads,
+    kvHeads: values["kv-heads"],
+    intermediate: values.intermediate,
     tie: !values.untied,
-    seed: need(num(values.seed, "seed"), "seed"),
+    seed: values.seed,
     tokenizer: values.tokenizer,
     dtype: values.dtype,
     configForm: values["config-form"],
-    ropeTheta: num(values["rope-theta"], "rope-theta", false),
-    initStd: num(values["init-std"], "init-std", false),
-    normStd: num(values["norm-std"], "norm-std", false),
-    shardBytes: num(values["shard-bytes"], "shard-bytes"),
+    ropeTheta: opt(values["rope-theta"]),
+    initStd: opt(values["init-std"]),
+    normStd: opt(values["norm-std"]),
+    shardBytes: opt(values["shard-bytes"]),
   });
   const c = m.config;
   console.log(

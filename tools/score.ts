@@ -17,91 +17,33 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { c, parseConfigArgs } from "../lib/config/mod.ts";
 import { type BackendName, initBackend } from "../lib/engine/backend.ts";
+import { scoreIds } from "../lib/model/logprob.ts";
 import { Qwen2Model } from "../lib/model/qwen2.ts";
-import { runMain } from "../lib/util/main.ts";
+import { runMain, UsageError } from "../lib/util/main.ts";
 
-/** What `score` prints. */
-export interface ScoreResult {
-  /** `log p(ids[t+1] | ids[..t])`, length n−1. */
-  logprobs: number[];
-  /** Most likely next token after each position, length n. */
-  argmax: number[];
-}
+const schema = c.object({
+  model: c.string({ minLength: 1, doc: "checkpoint folder" }),
+  ids: c.string({ doc: "comma-separated token ids, e.g. 3,17,42" }),
+  backend: c.enum(["wasm", "cpu"], { default: "wasm", doc: "compute backend" }),
+});
 
-/**
- * Score ids with a loaded model (float64 log-softmax over the downloaded logits).
- *
- * @param model the model.
- * @param ids at least one token id.
- * @returns next-token log-probs and argmaxes.
- */
-export async function scoreIds(model: Qwen2Model, ids: number[]): Promise<ScoreResult> {
-  if (ids.length === 0) throw new Error("score: --ids is empty");
-  const logits = model.forward([ids]);
-  const data = (await logits.data()) as Float32Array;
-  logits.dispose();
-  const v = model.outputVocab;
-  const pad = ids.slice(1).find((id) => id >= v);
-  if (pad !== undefined) {
-    throw new Error(
-      `--ids: token id ${pad} has no token (the tokenizer has ${v}); it cannot be scored`,
-    );
+async function _main(): Promise<number> {
+  const parsed = parseConfigArgs(schema, Deno.args.filter((a) => a !== "--"), {
+    usage: "deno task score -- --model DIR --ids 3,17,42 [--backend wasm|cpu]",
+  });
+  if (parsed.help !== undefined) {
+    console.log(parsed.help);
+    return 0;
   }
-  const logprobs: number[] = [], argmax: number[] = [];
-  for (let t = 0; t < ids.length; t++) {
-    const row = data.subarray(t * v, (t + 1) * v);
-    let m = -Infinity, a = 0;
-    for (let i = 0; i < v; i++) {
-      if (row[i] > m) {
-        m = row[i];
-        a = i;
-      }
-    }
-    argmax.push(a);
-    if (t + 1 < ids.length) {
-      let z = 0;
-      for (let i = 0; i < v; i++) z += Math.exp(row[i] - m);
-      logprobs.push(row[ids[t + 1]] - m - Math.log(z));
-    }
-  }
-  return { logprobs, argmax };
-}
-
-function _usage(msg: string): never {
-  console.error(
-    `score: ${msg}\nusage: deno task score -- --model DIR --ids 3,17,42 [--backend wasm|cpu]`,
-  );
-  Deno.exit(2);
-}
-
-async function _main(): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: Deno.args.filter((a) => a !== "--"),
-      options: {
-        model: { type: "string" },
-        ids: { type: "string" },
-        backend: { type: "string", default: "wasm" },
-      },
-      strict: true,
-    }));
-  } catch (e) {
-    _usage((e as Error).message);
-  }
-  if (!values.model) _usage("--model is required");
-  if (values.ids === undefined) _usage("--ids is required");
-  const backend = values.backend as BackendName;
-  if (backend !== "wasm" && backend !== "cpu") {
-    _usage(`--backend must be wasm or cpu, got "${values.backend}"`);
-  }
+  const values = parsed.config;
+  const backend: BackendName = values.backend;
   const ids = values.ids.split(",").map((s) => s.trim()).filter((s) => s !== "").map((s) => {
-    if (!/^\d+$/.test(s)) _usage(`--ids: "${s}" is not a non-negative integer`);
+    if (!/^\d+$/.test(s)) throw new UsageError(`--ids: "${s}" is not a non-negative integer`);
     return Number(s);
   });
-  if (ids.length === 0) _usage("--ids is empty");
+  if (ids.length === 0) throw new UsageError("--ids is empty");
   // Keep stdout for the result alone: tfjs prints notices through console.log/warn.
   const log = console.log;
   console.log = (...a: unknown[]) => console.error(...a);
@@ -115,12 +57,10 @@ async function _main(): Promise<void> {
     const result = await scoreIds(model, ids);
     model.dispose();
     log(JSON.stringify(result));
-  } catch (e) {
-    console.error(`score: ${(e as Error).message}`);
-    Deno.exit(1);
   } finally {
     console.log = log;
   }
+  return 0;
 }
 
 if (import.meta.main) await runMain(_main, "score");

@@ -19,84 +19,66 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { c, parseConfigArgs } from "../lib/config/mod.ts";
 import { initBackend, parseBackendName } from "../lib/engine/backend.ts";
-import { Qwen2Model } from "../lib/model/qwen2.ts";
-import { Tokenizer } from "../lib/model/tokenizer.ts";
-import { LapPolicy } from "../lib/policy/lap.ts";
+import { loadPolicy } from "../lib/policy/load.ts";
 import { createServer } from "../lib/serve/server.ts";
-import { runMain } from "../lib/util/main.ts";
+import { runMain, UsageError } from "../lib/util/main.ts";
 
-const _USAGE = "usage: deno task serve -- --model DIR [--port N] [--host 127.0.0.1] " +
-  "[--model-name NAME] [--api-key-env VAR] [--backend NAME] [--max-tokens-limit N] " +
-  "[--default-max-tokens N] [--max-body-bytes N] [--batch-window-ms MS] [--max-batch N] [--seed N]";
+const schema = c.object({
+  model: c.string({ minLength: 1, doc: "checkpoint folder to serve" }),
+  port: c.int({ default: 8000, min: 0, max: 65535, doc: "port (0 = any free port)" }),
+  host: c.string({ default: "127.0.0.1", doc: "address to bind" }),
+  "model-name": c.string({
+    default: "",
+    doc: "the model's name in the API (default: folder name)",
+  }),
+  "api-key-env": c.string({
+    default: "",
+    doc: "environment variable whose value requests must send as a bearer token",
+  }),
+  backend: c.string({ default: "auto", doc: "compute backend" }),
+  "max-tokens-limit": c.int({ default: 1024, min: 1, doc: "largest max_tokens accepted" }),
+  "default-max-tokens": c.int({ default: 64, min: 1, doc: "max_tokens when a request has none" }),
+  "max-body-bytes": c.int({ default: 1 << 20, min: 1, doc: "largest request body" }),
+  "batch-window-ms": c.int({ default: 5, min: 0, doc: "how long the batcher gathers requests" }),
+  "max-batch": c.int({ default: 32, min: 1, doc: "most rows generated together" }),
+  seed: c.int({ default: 0, min: 0, doc: "sampling seed of requests without one" }),
+});
 
-function _usage(msg: string): never {
-  console.error(`serve: ${msg}\n${_USAGE}`);
-  Deno.exit(2);
-}
-
-function _int(name: string, v: string | undefined, dflt: number, min: number): number {
-  if (v === undefined) return dflt;
-  if (!/^\d+$/.test(v.trim()) || Number(v) < min) {
-    _usage(`--${name} must be an integer ≥ ${min}, got "${v}"`);
+async function _main(): Promise<number | void> {
+  const parsed = parseConfigArgs(schema, Deno.args.filter((a) => a !== "--"), {
+    usage: "deno task serve -- --model DIR [flags]",
+    description: "Serve a checkpoint as an OpenAI-compatible API (see tools/serve.ts).",
+  });
+  if (parsed.help !== undefined) {
+    console.log(parsed.help);
+    return 0;
   }
-  return Number(v);
-}
-
-async function _main(): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: Deno.args.filter((a) => a !== "--"),
-      options: {
-        model: { type: "string" },
-        port: { type: "string" },
-        host: { type: "string", default: "127.0.0.1" },
-        "model-name": { type: "string" },
-        "api-key-env": { type: "string" },
-        backend: { type: "string" },
-        "max-tokens-limit": { type: "string" },
-        "default-max-tokens": { type: "string" },
-        "max-body-bytes": { type: "string" },
-        "batch-window-ms": { type: "string" },
-        "max-batch": { type: "string" },
-        seed: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    }));
-  } catch (e) {
-    _usage((e as Error).message);
-  }
-  if (values.help) {
-    console.log(_USAGE);
-    return;
-  }
-  if (!values.model) _usage("--model is required");
-  const port = _int("port", values.port, 8000, 0);
-  if (port > 65535) _usage(`--port must be at most 65535, got ${port}`);
+  const a = parsed.config;
   let apiKey: string | undefined;
-  if (values["api-key-env"] !== undefined) {
-    apiKey = Deno.env.get(values["api-key-env"]);
-    if (!apiKey) _usage(`--api-key-env ${values["api-key-env"]}: that variable is not set`);
+  if (a["api-key-env"] !== "") {
+    apiKey = Deno.env.get(a["api-key-env"]);
+    if (!apiKey) {
+      throw new UsageError(`--api-key-env ${a["api-key-env"]}: that variable is not set`);
+    }
   }
   let backend;
   try {
-    backend = parseBackendName(values.backend);
+    backend = parseBackendName(a.backend);
   } catch (e) {
-    _usage((e as Error).message);
+    throw new UsageError((e as Error).message);
   }
   const opts = {
-    hostname: values.host,
-    port,
+    hostname: a.host,
+    port: a.port,
     apiKey,
-    maxTokensLimit: _int("max-tokens-limit", values["max-tokens-limit"], 1024, 1),
-    defaultMaxTokens: _int("default-max-tokens", values["default-max-tokens"], 64, 1),
-    maxBodyBytes: _int("max-body-bytes", values["max-body-bytes"], 1 << 20, 1),
-    windowMs: _int("batch-window-ms", values["batch-window-ms"], 5, 0),
-    maxBatch: _int("max-batch", values["max-batch"], 32, 1),
-    seed: _int("seed", values.seed, 0, 0),
+    maxTokensLimit: a["max-tokens-limit"],
+    defaultMaxTokens: a["default-max-tokens"],
+    maxBodyBytes: a["max-body-bytes"],
+    windowMs: a["batch-window-ms"],
+    maxBatch: a["max-batch"],
+    seed: a.seed,
   };
   // Keep stdout for the listening line: tfjs prints notices through console.log.
   const log = console.log;
@@ -104,12 +86,9 @@ async function _main(): Promise<void> {
   let server;
   try {
     await initBackend(backend);
-    const [model, tokenizer] = await Promise.all([
-      Qwen2Model.load(values.model, { trainable: false }),
-      Tokenizer.load(values.model),
-    ]);
-    const name = values["model-name"] ?? values.model.replace(/\/+$/, "").split("/").pop()!;
-    server = createServer(new LapPolicy(model, tokenizer, { name }), { ...opts, modelName: name });
+    const name = a["model-name"] || a.model.replace(/\/+$/, "").split("/").pop()!;
+    const { policy } = await loadPolicy({ kind: "lap", model: a.model, name });
+    server = createServer(policy, { ...opts, modelName: name });
     log(`serve: listening on ${server.url} (model ${name})`);
   } catch (e) {
     console.error(`serve: ${(e as Error).message}`);

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { c, parseConfigArgs } from "../lib/config/mod.ts";
 import { loadBlas } from "../lib/engine/blas.ts";
 import { buildNative, defaultNativeLibPath } from "../lib/engine/native_build.ts";
 import { runMain } from "../lib/util/main.ts";
@@ -107,19 +107,30 @@ async function ensureDenoKernel(): Promise<void> {
   );
 }
 
+const schema = c.object({
+  apt: c.bool({
+    default: true,
+    doc: "install missing packages through apt (--no-apt: only report)",
+  }),
+  native: c.bool({ default: true, doc: "compile the native kernels (--no-native: skip)" }),
+  torch: c.bool({ default: false, doc: "install PyTorch for the reference benchmark" }),
+  webgpu: c.bool({ default: false, doc: "install a software WebGPU adapter (Mesa Vulkan)" }),
+  jupyter: c.bool({ default: false, doc: "install what the notebooks need, and the Deno kernel" }),
+  slurm: c.bool({ default: false, doc: "install a one-node Slurm for the grid tests" }),
+  force: c.bool({ default: false, doc: "rebuild the native kernels even when up to date" }),
+});
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    args: Deno.args.filter((a) => a !== "--"),
-    options: {
-      "no-apt": { type: "boolean", default: false },
-      "no-native": { type: "boolean", default: false },
-      torch: { type: "boolean", default: false },
-      webgpu: { type: "boolean", default: false },
-      jupyter: { type: "boolean", default: false },
-      slurm: { type: "boolean", default: false },
-      force: { type: "boolean", default: false },
-    },
+  const parsed = parseConfigArgs(schema, Deno.args.filter((a) => a !== "--"), {
+    usage: "deno task setup [--no-apt] [--no-native] [--torch] [--webgpu] [--jupyter] [--slurm] " +
+      "[--force]",
   });
+  if (parsed.help !== undefined) {
+    console.log(parsed.help);
+    return 0;
+  }
+  const a = parsed.config;
+  const values = { ...a, "no-apt": !a.apt, "no-native": !a.native };
   const hasBlas = loadBlas({ notice: () => {} }) !== null;
   const hasGcc = await run(Deno.env.get("CC") ?? "gcc", ["--version"], true);
   const want: string[] = [];

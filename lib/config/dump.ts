@@ -18,10 +18,11 @@ import { describeField } from "./schema.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { c } from "./schema.ts";
  * import { dumpConfig } from "./dump.ts";
  * const schema = c.object({ lr: c.float({ default: 3e-4, gt: 0, doc: "learning rate" }) });
- * console.log(dumpConfig({ lr: 3e-4 }, schema)); // "# learning rate (float > 0)\nlr: 0.0003\n"
+ * assert.deepEqual(dumpConfig({ lr: 3e-4 }, schema), "# learning rate (float > 0)\nlr: 0.0003\n");
  * ```
  */
 export function dumpConfig(cfg: unknown, schema?: Field): string {

@@ -33,11 +33,12 @@ export interface LoadConfigOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { c } from "./schema.ts";
  * import { loadConfig } from "./load.ts";
  * const schema = c.object({ lr: c.float({ default: 3e-4, gt: 0, doc: "learning rate" }) });
  * const cfg = loadConfig(schema, { text: "lr: 1e-3", overrides: ["lr=5e-4"] });
- * console.log(cfg.lr); // 0.0005
+ * assert.deepEqual(cfg.lr, 0.0005);
  * ```
  */
 export function loadConfig<F extends Field>(schema: F, opts: LoadConfigOptions = {}): Infer<F> {

@@ -5,6 +5,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { c, loadConfig } from "./mod.ts";
  * const schema = c.object({
  *   msgrpo: c.object({
@@ -12,7 +13,7 @@
  *   }, { doc: "MS-GRPO update" }),
  * });
  * const cfg = loadConfig(schema, { overrides: ["msgrpo.group_size=8"] });
- * console.log(cfg.msgrpo.group_size); // 8
+ * assert.deepEqual(cfg.msgrpo.group_size, 8);
  * ```
  *
  * @module

@@ -9,8 +9,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { editDistance } from "./suggest.ts";
- * console.log(editDistance("group_sise", "group_size")); // 1
+ * assert.deepEqual(editDistance("group_sise", "group_size"), 1);
  * ```
  */
 export function editDistance(a: string, b: string): number {
@@ -34,8 +35,9 @@ export function editDistance(a: string, b: string): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { closest } from "./suggest.ts";
- * console.log(closest("uniforn", ["aaw", "uniform", "all"])); // "uniform"
+ * assert.deepEqual(closest("uniforn", ["aaw", "uniform", "all"]), "uniform");
  * ```
  */
 export function closest(word: string, candidates: readonly string[]): string | undefined {

@@ -42,8 +42,16 @@ function ownBuffer(be: WasmBackendLike, variable: tf.Variable): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "./backend.ts";
+ * import { adamwUpdate } from "./adamw.ts";
+ * await initBackend("cpu");
+ * const w = tf.variable(tf.tensor1d([1, -1])), g = tf.tensor1d([0.5, -2]);
  * const m = tf.variable(tf.zerosLike(w)), v = tf.variable(tf.zerosLike(w));
- * adamwUpdate(w, g, m, v, 1, { lr: 1e-3, weightDecay: 0.01 });
+ * adamwUpdate(w, g, m, v, 1, { lr: 0.1 });
+ * // Adam's first step moves every weight by lr against the sign of its gradient
+ * assert.deepEqual(Array.from(w.dataSync(), (x) => +x.toFixed(5)), [0.9, -0.9]);
  * ```
  */
 export function adamwUpdate(

@@ -99,9 +99,10 @@ export interface InitBackendOptions {
  * @returns the {@link BackendName} now active.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { initBackend } from "./backend.ts";
  * const name = await initBackend("cpu");
- * console.log(name); // "cpu"
+ * assert.deepEqual(name, "cpu");
  * ```
  */
 export async function initBackend(

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { setEngineEnvDefault } from "./fast_state.ts";
+import { engineNotice, setEngineEnvDefault } from "./engine_env.ts";
 
 /** Library names tried in order by {@link loadBlas}. */
 export const DEFAULT_BLAS_NAMES: readonly string[] = [
@@ -79,15 +79,6 @@ export const SMALL_GEMM = 1 << 22;
 let _blasThreadsNow: number | null = null;
 /** OpenBLAS's thread count when this process first opened it (its configured default). */
 let _blasThreadsDefault: number | null = null;
-
-const noticed = new Set<string>();
-
-/** Print a one-line notice on stderr, at most once per `key` and process. */
-export function engineNotice(key: string, message: string): void {
-  if (noticed.has(key)) return;
-  noticed.add(key);
-  console.error(`[msgrpo engine] ${message}`);
-}
 
 /** Options of {@link loadBlas}. */
 export interface LoadBlasOptions {

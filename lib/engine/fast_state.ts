@@ -32,19 +32,3 @@ export function nativeKernelsActive(): NativeLib | null {
 export function blasKernelsActive(): boolean {
   return fastActive() && fastState.blas !== null;
 }
-
-/** Environment variables the engine set for itself (name → value), when the user had not. */
-export const engineEnv: Map<string, string> = new Map();
-
-/**
- * Set an environment variable for the native libraries unless the user already did, and
- * remember it in {@link engineEnv} (so child processes, e.g. a reference benchmark, can be
- * started without it). Without env permission the libraries keep their defaults.
- */
-export function setEngineEnvDefault(name: string, value: string): void {
-  try {
-    if (Deno.env.get(name) !== undefined) return;
-    Deno.env.set(name, value);
-    engineEnv.set(name, value);
-  } catch { /* no env permission */ }
-}

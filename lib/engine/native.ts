@@ -5,8 +5,7 @@
  *
  * @module
  */
-import { engineNotice } from "./blas.ts";
-import { setEngineEnvDefault } from "./fast_state.ts";
+import { engineNotice, setEngineEnvDefault } from "./engine_env.ts";
 import { defaultNativeLibPath, NATIVE_ABI_VERSION } from "./native_build.ts";
 
 const SYMBOLS = {

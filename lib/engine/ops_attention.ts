@@ -138,7 +138,18 @@ export function causalAttentionComposite(
  *
  * @example
  * ```ts
- * const o = causalAttention(q, k, v, { numHeads: 4, numKvHeads: 2 }); // [B, T, 4·D]
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "./backend.ts";
+ * import { causalAttention } from "./ops_attention.ts";
+ * await initBackend("cpu");
+ * const [B, T, D] = [1, 3, 2];
+ * const q = tf.ones([B, T, 4 * D]), k = tf.ones([B, T, 2 * D]);
+ * const v = tf.tensor3d([[[1, 1, 1, 1], [3, 3, 3, 3], [5, 5, 5, 5]]]);
+ * const o = causalAttention(q, k, v, { numHeads: 4, numKvHeads: 2 });
+ * assert.deepEqual(o.shape, [B, T, 4 * D]);
+ * // equal scores: row t averages the values of keys 0 … t
+ * assert.deepEqual(Array.from(o.dataSync()).filter((_, i) => i % 8 === 0), [1, 2, 3]);
  * ```
  */
 export function causalAttention(

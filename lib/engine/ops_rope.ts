@@ -59,7 +59,14 @@ export function ropeComposite(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.
  * @returns the rotated tensor, shaped like `x`.
  * @example
  * ```ts
- * const y = rope(q, cos, sin); // q [B·T, NH·D], cos/sin [B·T, D/2]
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "./backend.ts";
+ * import { rope } from "./ops_rope.ts";
+ * await initBackend("cpu");
+ * // one row, one head of D = 2: a quarter turn maps (1, 0) to (0, 1)
+ * const y = rope(tf.tensor2d([[1, 0]]), tf.tensor2d([[0]]), tf.tensor2d([[1]]));
+ * assert.deepEqual(Array.from(y.dataSync()), [0, 1]);
  * ```
  */
 export function rope(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {

@@ -93,12 +93,13 @@ const _START_STREAM = 0x57a27;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FrozenLakeEnv } from "./frozen_lake.ts";
  * const env = new FrozenLakeEnv({ mapName: "4x4", slippery: false, renderStyle: "compact" });
  * env.reset(0);
  * const r = env.stepText(["<action>right</action>"]);
- * console.log(r.info.state, env.observe().user);
- * // 1 "_P__\n_O_O\n___O\nO__G\nrow 0 col 1 left _ down O right _ up #\n"
+ * assert.equal(r.info.state, 1);
+ * assert.equal(env.observe().user, "_P__\n_O_O\n___O\nO__G\nrow 0 col 1 left _ down O right _ up #\n");
  * ```
  */
 export class FrozenLakeEnv implements TextEnv {

@@ -36,9 +36,15 @@ export interface DynamicsOptions {
  * @returns `P[state][action]`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { transitionTable } from "./frozen_lake_dynamics.ts";
  * const P = transitionTable(["SFFF", "FHFH", "FFFH", "HFFG"], { slippery: true });
- * console.log(P[0][0]); // [[0.333…, 0, 0, false], [0.333…, 0, 0, false], [0.333…, 4, 0, false]]
+ * // left from the start: slips up (stays), left (stays) or down (state 4), a third each
+ * assert.deepEqual(P[0][0].map(([p, s, r, done]) => [p.toFixed(3), s, r, done]), [
+ *   ["0.333", 0, 0, false],
+ *   ["0.333", 0, 0, false],
+ *   ["0.333", 4, 0, false],
+ * ]);
  * ```
  */
 export function transitionTable(desc: readonly string[], opts: DynamicsOptions): Transition[][][] {

@@ -139,9 +139,10 @@ function _visit(
  * @returns the map's rows, top to bottom.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { generateRandomMap } from "./frozen_lake_maps.ts";
  * const desc = generateRandomMap(4, 0.8, 7); // e.g. ["SFFF","FHFF","FFFH","HFFG"]
- * console.log(desc.length); // 4
+ * assert.deepEqual(desc.length, 4);
  * ```
  */
 export function generateRandomMap(size: number, p: number, seed: number): string[] {

@@ -54,9 +54,10 @@ export const OPTIMUM_TIE_TOLERANCE = 1e-12;
  * @returns the optimum: success probability, action and value functions.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { frozenLakeOptimum } from "./frozen_lake_optimum.ts";
  * const opt = frozenLakeOptimum(["SFFF", "FHFH", "FFFH", "HFFG"], { slippery: true, maxSteps: 100 });
- * console.log(opt.successProbability.toFixed(6)); // "0.744190"
+ * assert.deepEqual(opt.successProbability.toFixed(6), "0.744190");
  * ```
  */
 export function frozenLakeOptimum(

@@ -1,7 +1,7 @@
 /**
  * Text-mediated environments (TSMG): the interface, Frozen Lake (Gymnasium FrozenLake-v1 rules,
- * transition table, exact optimum), Snake (FastSnake rules), the evaluation scenarios and the
- * scripted baseline policies.
+ * transition table, exact optimum), Snake (FastSnake rules), the evaluation scenarios, an
+ * environment that mixes scenarios, and the scripted baseline policies.
  *
  * @example
  * ```ts
@@ -65,6 +65,14 @@ export {
   scenarioOptima,
   SCENARIOS,
 } from "./scenarios.ts";
+export {
+  MIXED_ACTIONS,
+  mixedEnvFactory,
+  MixedScenarioEnv,
+  type MixedScenarioEnvOptions,
+  mixtureName,
+  pickScenario,
+} from "./mixed.ts";
 export {
   greedySnakeAction,
   hurriedOracleAction,

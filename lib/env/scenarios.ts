@@ -12,6 +12,7 @@ import { generateRandomMap } from "./frozen_lake_maps.ts";
 import { frozenLakeOptimum } from "./frozen_lake_optimum.ts";
 import { SnakeEnv } from "./snake.ts";
 import type { RenderStyle, TextEnv } from "./tsmg.ts";
+import { evaluationStateSeed } from "../util/seeds.ts";
 
 /** Number of evaluation episodes per scenario. */
 export const EPISODES_PER_SCENARIO = 50;
@@ -49,7 +50,9 @@ interface _FlSpec {
 
 /** The 50 seeds of scenario number `k` (1-based): `k * 1_000_000 + i`, i = 0..49. */
 function _seeds(k: number): readonly number[] {
-  return Object.freeze(Array.from({ length: EPISODES_PER_SCENARIO }, (_, i) => k * 1_000_000 + i));
+  return Object.freeze(
+    Array.from({ length: EPISODES_PER_SCENARIO }, (_, i) => evaluationStateSeed(k, i)),
+  );
 }
 
 function _frozenLake(name: string, k: number, spec: _FlSpec): Scenario {

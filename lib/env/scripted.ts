@@ -40,11 +40,12 @@ export function randomAction(env: TextEnv, rng: Rng): number {
  * @returns the optimal action.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { oracleAction } from "./scripted.ts";
  * import { FrozenLakeEnv } from "./frozen_lake.ts";
  * const env = new FrozenLakeEnv({ mapName: "4x4", slippery: false, maxSteps: 6 });
  * env.reset(0);
- * console.log(oracleAction(env)); // 1 (down)
+ * assert.equal(oracleAction(env), 1); // down
  * ```
  */
 export function oracleAction(env: TextEnv): number {
@@ -68,11 +69,12 @@ export function oracleAction(env: TextEnv): number {
  * @returns the action index (0 when the episode is over).
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hurriedOracleAction } from "./scripted.ts";
  * import { FrozenLakeEnv } from "./frozen_lake.ts";
  * const env = new FrozenLakeEnv({ desc: ["SF", "FG"], slippery: false, maxSteps: 8 });
  * env.reset(0);
- * console.log(hurriedOracleAction(env)); // 1 (down: a shortest path; the plain optimum says left)
+ * assert.equal(hurriedOracleAction(env), 1); // down: a shortest path; the plain optimum says left
  * ```
  */
 export function hurriedOracleAction(env: TextEnv): number {

@@ -17,9 +17,10 @@ import { Rng } from "../util/rng.ts";
  * @returns the re-seeded generator.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { reseed } from "./seeding.ts";
  * const a = reseed(null, 7, 1), b = reseed(null, 7, 1);
- * console.log(a.nextU32() === b.nextU32()); // true
+ * assert.deepEqual(a.nextU32() === b.nextU32(), true);
  * ```
  */
 export function reseed(rng: Rng | null, seed: number, stream: number): Rng {

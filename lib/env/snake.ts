@@ -94,11 +94,12 @@ export interface SnakeOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SnakeEnv } from "./snake.ts";
  * const env = new SnakeEnv({ maxSteps: 8, renderStyle: "compact" });
  * env.reset(1);
  * const r = env.stepText(["<action>up</action>"]);
- * console.log(r.rewards.length, env.observe().user.split("\n").length); // 1 11
+ * assert.deepEqual([r.rewards.length, env.observe().user.split("\n").length], [1, 11]);
  * ```
  */
 export class SnakeEnv implements TextEnv {

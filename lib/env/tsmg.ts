@@ -50,6 +50,11 @@ export interface StepResult {
 export interface TextEnv {
   /** A short identifier, e.g. `FrozenLake-4x4-slippery`. */
   readonly name: string;
+  /**
+   * The scenario the current episode plays, for an environment that plays several (a mixture);
+   * absent, the episode plays `name`. Rollouts record it on every episode.
+   */
+  readonly scenario?: string;
   /** Number of language agents (scripted opponents are internal and not counted). */
   readonly numAgents: number;
   /** Action names indexed by domain action, e.g. `["left","down","right","up"]`. */
@@ -98,8 +103,9 @@ const _ACTION_TAG = /<\s*action\s*>\s*([^<]*?)\s*<\s*\/\s*action\s*>/i;
  * @returns the index of the named action, or `null` when the answer names no legal action.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseActionTag } from "./tsmg.ts";
- * parseActionTag("<think>go right?</think> <action> Down </action>", ["left", "down"]); // 1
+ * assert.equal(parseActionTag("<think>go right?</think> <action> Down </action>", ["left", "down"]), 1);
  * ```
  */
 export function parseActionTag(text: string, names: readonly string[]): number | null {

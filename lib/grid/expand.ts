@@ -53,9 +53,10 @@ function _part(override: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { armId } from "./expand.ts";
- * console.log(armId(["arm=aaw", "msgrpo.groups=4"])); // arm-aaw_groups-4
- * console.log(armId([])); // default
+ * assert.deepEqual(armId(["arm=aaw", "msgrpo.groups=4"]), "arm-aaw_groups-4");
+ * assert.deepEqual(armId([]), "default");
  * ```
  */
 export function armId(overrides: readonly string[]): string {
@@ -83,12 +84,17 @@ export function gridArms(grid: Pick<GridSpec, "arms" | "product">): string[][] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { expandGrid } from "./expand.ts";
  * import { loadGrid } from "./spec.ts";
  * const file = Deno.makeTempFileSync({ suffix: ".yaml" });
  * Deno.writeTextFileSync(file, "name: g\nscript: x.ts\nseeds: [1, 2]\nproduct: [[arm=a, arm=b]]\n");
- * console.log(expandGrid(loadGrid(file)).map((r) => r.id));
- * // [ "arm-a__s1", "arm-a__s2", "arm-b__s1", "arm-b__s2" ]
+ * assert.deepEqual(expandGrid(loadGrid(file)).map((r) => r.id), [
+ *   "arm-a__s1",
+ *   "arm-a__s2",
+ *   "arm-b__s1",
+ *   "arm-b__s2",
+ * ]);
  * ```
  */
 export function expandGrid(grid: GridSpec): GridRun[] {

@@ -43,9 +43,10 @@ export interface LocalResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { localJobs } from "./local.ts";
  * const grid = { local: { jobs: 0 }, slurm: { cpus_per_task: 2 } };
- * console.log(localJobs(grid, undefined, 8), localJobs(grid, 3, 8)); // 4 3
+ * assert.deepEqual([localJobs(grid, undefined, 8), localJobs(grid, 3, 8)], [4, 3]);
  * ```
  */
 export function localJobs(

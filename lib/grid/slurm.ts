@@ -31,8 +31,9 @@ export interface SlurmCommand {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { shellQuote } from "./slurm.ts";
- * console.log(shellQuote("a=b"), shellQuote("it's")); // a=b 'it'\''s'
+ * assert.deepEqual([shellQuote("a=b"), shellQuote("it's")], ["a=b", `'it'\\''s'`]);
  * ```
  */
 export function shellQuote(word: string): string {
@@ -47,8 +48,9 @@ export function shellQuote(word: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { arraySpec } from "./slurm.ts";
- * console.log(arraySpec([7, 0, 1, 2, 5, 8])); // 0-2,5,7-8
+ * assert.deepEqual(arraySpec([7, 0, 1, 2, 5, 8]), "0-2,5,7-8");
  * ```
  */
 export function arraySpec(indices: readonly number[]): string {

@@ -112,11 +112,12 @@ export type BaseStep = Infer<typeof baseStepSchema>;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadGrid } from "./spec.ts";
  * const file = Deno.makeTempFileSync({ suffix: ".yaml" });
  * Deno.writeTextFileSync(file, "script: x.ts\nseeds: [1, 2]\nproduct: [[arm=a, arm=b]]\n");
  * const grid = loadGrid(file);
- * console.log(grid.seeds, grid.product[0]); // [ 1, 2 ] [ "arm=a", "arm=b" ]
+ * assert.deepEqual([grid.seeds, grid.product[0]], [[ 1, 2 ], [ "arm=a", "arm=b" ]]);
  * ```
  */
 export function loadGrid(file: string, overrides: readonly string[] = []): GridSpec {

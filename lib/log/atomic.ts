@@ -59,10 +59,11 @@ function _syncDir(dir: string): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { writeFileAtomicSync } from "./atomic.ts";
  * const dir = Deno.makeTempDirSync();
  * writeFileAtomicSync(`${dir}/meta.json`, JSON.stringify({ ok: true }));
- * console.log(Deno.readTextFileSync(`${dir}/meta.json`)); // {"ok":true}
+ * assert.deepEqual(JSON.parse(Deno.readTextFileSync(`${dir}/meta.json`)), { ok: true });
  * ```
  */
 export function writeFileAtomicSync(

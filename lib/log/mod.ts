@@ -5,16 +5,20 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openRunTables, readRunDirs } from "./mod.ts";
  * const dir = Deno.makeTempDirSync();
  * const tables = openRunTables(dir);
  * tables.updates.append([{
  *   iteration: 1, loss: 0.1, clip_frac: 0, approx_kl: 0, ref_kl: null, entropy: 1.2,
  *   grad_norm: 0.5, lr: 3e-4, reward_mean: 0.2, reward_std: 0.4, group_reward_std_mean: 0.3,
- *   zero_var_group_frac: 0.5, valid_rate: 0.97, tokens_per_s: 120, wall_s: 4.2, updated: true,
+ *   zero_var_group_frac: 0.5, valid_rate: 0.97, tokens_per_s: 120, wall_s: 4.2, rollout_s: 3,
+ *   update_s: 1, eval_s: 0, updated: true, idle_update: false, signal_episodes: 4,
+ *   entropy_coef: 0,
  * }]);
+ * tables.updates.close();
  * const { updates } = readRunDirs([dir], { tables: ["updates"] });
- * console.log(updates.numRows()); // 1
+ * assert.equal(updates.numRows(), 1);
  * ```
  *
  * @module

@@ -11,16 +11,7 @@ import { type ColumnTable, fromArrow, table as aqTable } from "arquero";
 import { META_PARTS } from "./arrow_codec.ts";
 import { listParts, readPart, tablePaths } from "./parts.ts";
 import { RUN_TABLES } from "./schemas.ts";
-
-function _exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}
+import { pathExists } from "../util/fs.ts";
 
 function _concat(parts: Table[], where: string, empty = false): Table {
   const first = parts[0];
@@ -46,7 +37,7 @@ function _concat(parts: Table[], where: string, empty = false): Table {
  */
 export function readArrowTable(path: string): Table {
   const { file, partsDir } = tablePaths(path);
-  const hasParts = _exists(partsDir);
+  const hasParts = pathExists(partsDir);
   if (!hasParts) {
     try {
       return tableFromIPC(Deno.readFileSync(file));
@@ -79,6 +70,7 @@ export function readArrowTable(path: string): Table {
  *
  * @example
  * ```ts ignore
+ * // not run as a test: it reads a run directory on disk
  * import { readTable } from "./read.ts";
  * const updates = readTable("runs/frozen_lake__1__20261101-120000/updates.arrow");
  * updates.select("iteration", "reward_mean").print();
@@ -112,6 +104,7 @@ function _baseName(dir: string): string {
  *
  * @example
  * ```ts ignore
+ * // not run as a test: it reads run directories on disk
  * import { readRunDirs } from "./read.ts";
  * const { eval: ev } = readRunDirs(["runs/a__1__x", "runs/a__2__y"]);
  * ev.groupby("run", "iteration").rollup({ success: "mean(d.success)" }).print();
@@ -130,7 +123,7 @@ export function readRunDirs(
     const pieces: ColumnTable[] = [];
     dirs.forEach((dir, i) => {
       const { file, partsDir } = tablePaths(`${dir}/${name}`);
-      if (!_exists(file) && !_exists(partsDir)) return;
+      if (!pathExists(file) && !pathExists(partsDir)) return;
       const t = readTable(file);
       const run = opts.names?.[i] ?? _baseName(dir);
       pieces.push(aqTable({ run: new Array(t.numRows()).fill(run) }).assign(t));

@@ -168,9 +168,10 @@ export async function collectRunMeta(
  *
  * @example
  * ```ts ignore
+ * // not run as a test: its directory name carries the clock time
  * import { createRunDir } from "./run_dir.ts";
  * const run = await createRunDir({ root: "runs", experiment: "frozen_lake", seed: 1, config });
- * console.log(run.path); // runs/frozen_lake__1__20261101-120000
+ * console.log(run.path); // e.g. runs/frozen_lake__1__20261101-120000
  * ```
  */
 export async function createRunDir(opts: CreateRunDirOptions): Promise<RunDir> {

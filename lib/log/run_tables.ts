@@ -28,10 +28,11 @@ export interface RunTableWriters {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { closeRunTables, openRunTables } from "./run_tables.ts";
  * const dir = Deno.makeTempDirSync();
  * const tables = openRunTables(dir);
- * console.log(tables.updates.path.endsWith("/updates.arrow")); // true
+ * assert.deepEqual(tables.updates.path.endsWith("/updates.arrow"), true);
  * closeRunTables(tables);
  * ```
  */

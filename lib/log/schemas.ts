@@ -23,6 +23,9 @@ const _episode = col.int32("Index of the episode within its group, 0 … G−1."
 const _seed = col.uint32(
   "Initial-state seed of the episode's group (every episode of a group shares it).",
 );
+const _scenario = col.utf8(
+  "Name of the scenario the episode ran in (mixed training: the scenario its group played).",
+);
 const _advantage = col.float64(
   "Group-relative advantage Â_e = (R_e − mean_g R) / (std_g R + 1e-6) of the episode (no std " +
     "division when that option is off); every step of an episode carries the same value.",
@@ -41,9 +44,7 @@ export const STEPS = defineTable("steps", "One row per environment step of a tra
   group: _group,
   episode: _episode,
   t: col.int32("Step index within the episode, from 0.", { unit: "step" }),
-  scenario: col.utf8(
-    "Name of the scenario the episode ran in (mixed training: the scenario its group played).",
-  ),
+  scenario: _scenario,
   seed: _seed,
   prompt_tokens: col.int32(
     "Tokens in the prompt the policy saw at this step (chat template included).",
@@ -76,9 +77,15 @@ export const EPISODES = defineTable("episodes", "One row per training episode.",
   iteration: _iteration,
   group: _group,
   episode: _episode,
+  scenario: _scenario,
   seed: _seed,
+  dynamics_seed: col.uint32(
+    "Seed of the environment's dynamics in this episode (slips, opponents, apples): with the " +
+      "scenario, `seed` and the `steps` texts it replays the episode.",
+  ),
   return: col.float64(
-    "Undiscounted sum of the episode's step rewards, format penalties included.",
+    "Return R = Σ_t γ^t r_t of the episode's step rewards, format penalties included (the " +
+      "undiscounted sum unless `msgrpo.gamma` < 1): the R its advantage was computed from.",
     { unit: "reward" },
   ),
   length: col.int32("Number of steps the episode took.", { unit: "steps" }),
@@ -124,7 +131,7 @@ export const UPDATES = defineTable("updates", "One row per training iteration.",
     "-",
   ),
   lr: col.float64("Learning rate of the iteration's optimiser steps.", { unit: "-" }),
-  reward_mean: col.float64("Mean episode return over the iteration's episodes.", {
+  reward_mean: col.float64("Mean episode return R over the iteration's episodes.", {
     unit: "reward",
   }),
   reward_std: col.float64(

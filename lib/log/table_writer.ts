@@ -62,6 +62,7 @@ export type WriterInput<S extends TableSchema> =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { col, defineTable } from "./columns.ts";
  * import { TableWriter } from "./table_writer.ts";
  * import { readTable } from "./read.ts";
@@ -74,7 +75,7 @@ export type WriterInput<S extends TableSchema> =
  * w.append([{ iteration: 1, loss: 0.5 }]);
  * w.append([{ iteration: 2, loss: 0.25 }]);
  * w.close();
- * console.log(readTable(`${dir}/demo.arrow`).array("loss")); // [0.5, 0.25]
+ * assert.deepEqual(readTable(`${dir}/demo.arrow`).array("loss"), [0.5, 0.25]);
  * ```
  */
 export class TableWriter<S extends TableSchema = TableSchema> {

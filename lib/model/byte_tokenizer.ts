@@ -42,8 +42,9 @@ export const QWEN25_VOCAB_SIZE = 151936;
  * @returns 256 single-character strings indexed by byte value.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { byteSymbols } from "./byte_tokenizer.ts";
- * console.log(byteSymbols()[32]); // "Ġ"
+ * assert.deepEqual(byteSymbols()[32], "Ġ");
  * ```
  */
 export function byteSymbols(): string[] {
@@ -79,8 +80,9 @@ function _byteLevel() {
  * @returns its `tokenizer.json` and `tokenizer_config.json`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { byteTokenizerFiles } from "./byte_tokenizer.ts";
- * console.log(byteTokenizerFiles().size); // 259
+ * assert.deepEqual(byteTokenizerFiles().size, 259);
  * ```
  */
 export function byteTokenizerFiles(): TokenizerFiles {

@@ -19,8 +19,9 @@ export const QWEN_DEFAULT_SYSTEM =
  * @returns the Jinja source.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { chatMlTemplate } from "./chat_template.ts";
- * console.log(chatMlTemplate().includes("<|im_start|>")); // true
+ * assert.deepEqual(chatMlTemplate().includes("<|im_start|>"), true);
  * ```
  */
 export function chatMlTemplate(defaultSystem: string = QWEN_DEFAULT_SYSTEM): string {

@@ -208,6 +208,7 @@ export async function inspectCheckpoint(dir: string): Promise<CheckpointInfo> {
  * @returns config, weights and generation config.
  * @example
  * ```ts ignore
+ * // not run as a test: it needs a checkpoint folder on disk
  * import { loadCheckpoint } from "./checkpoint.ts";
  * const ck = await loadCheckpoint("runs/tiny", { maxBytes: 2 ** 30 });
  * console.log(ck.weights.get("model.norm.weight")?.shape);

@@ -32,13 +32,14 @@ export const TOKENIZER_FILES = [
  * @returns name → shape (HF `[out, in]` for linear weights).
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { expectedTensorShapes } from "./checkpoint.ts";
  * import { parseConfig } from "./config.ts";
  * const c = parseConfig({
  *   model_type: "qwen2", vocab_size: 300, hidden_size: 64, num_hidden_layers: 1,
  *   num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 128,
  * });
- * console.log(expectedTensorShapes(c).get("model.layers.0.self_attn.k_proj.weight")); // [32, 64]
+ * assert.deepEqual(expectedTensorShapes(c).get("model.layers.0.self_attn.k_proj.weight"), [32, 64]);
  * ```
  */
 export function expectedTensorShapes(c: Qwen2Config): Map<string, number[]> {

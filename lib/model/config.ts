@@ -106,12 +106,13 @@ function _tokenIds(v: unknown, key: string, file?: string): number[] {
  * @returns the typed configuration.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseConfig } from "./config.ts";
  * const c = parseConfig({
  *   model_type: "qwen2", vocab_size: 300, hidden_size: 64, num_hidden_layers: 2,
  *   num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 128,
  * });
- * console.log(c.headDim); // 16
+ * assert.deepEqual(c.headDim, 16);
  * ```
  */
 export function parseConfig(json: unknown, file?: string): Qwen2Config {
@@ -250,12 +251,13 @@ export function parseConfig(json: unknown, file?: string): Qwen2Config {
  * @returns a JSON-serialisable object that {@link parseConfig} reads back to `c`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseConfig, toHfConfig } from "./config.ts";
  * const c = parseConfig({
  *   model_type: "qwen2", vocab_size: 300, hidden_size: 64, num_hidden_layers: 2,
  *   num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 128,
  * });
- * console.log(toHfConfig(c).architectures); // ["Qwen2ForCausalLM"]
+ * assert.deepEqual(toHfConfig(c).architectures, ["Qwen2ForCausalLM"]);
  * ```
  */
 export function toHfConfig(c: Qwen2Config, form: ConfigForm = "classic"): Record<string, unknown> {

@@ -42,9 +42,10 @@ const _LOWER = /\p{Ll}/u;
  * @returns tokenizer files ready for `writeTokenizerFiles`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { domainTokenizerFiles } from "./domain_tokenizer.ts";
  * const files = domainTokenizerFiles({ corpus: ["move left", "move right"], merges: 8 });
- * console.log(files.size > 259); // true
+ * assert.deepEqual(files.size > 259, true);
  * ```
  */
 export function domainTokenizerFiles(opts: DomainTokenizerOptions): TokenizerFiles {

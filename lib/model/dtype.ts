@@ -19,8 +19,9 @@ export const DTYPE_SIZE: Readonly<Record<DType, number>> = { F32: 4, BF16: 2, F1
  * @returns f32 values.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bf16ToF32 } from "./dtype.ts";
- * console.log(bf16ToF32(new Uint16Array([0x3fc0]))[0]); // 1.5
+ * assert.deepEqual(bf16ToF32(new Uint16Array([0x3fc0]))[0], 1.5);
  * ```
  */
 export function bf16ToF32(src: Uint16Array): Float32Array {
@@ -37,8 +38,9 @@ export function bf16ToF32(src: Uint16Array): Float32Array {
  * @returns bf16 bit patterns.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { f32ToBf16 } from "./dtype.ts";
- * console.log(f32ToBf16(new Float32Array([1.5]))[0].toString(16)); // "3fc0"
+ * assert.deepEqual(f32ToBf16(new Float32Array([1.5]))[0].toString(16), "3fc0");
  * ```
  */
 export function f32ToBf16(src: Float32Array): Uint16Array {
@@ -74,8 +76,9 @@ function _f16Bits(h: number): number {
  * @returns f32 values.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { f16ToF32 } from "./dtype.ts";
- * console.log(f16ToF32(new Uint16Array([0x3e00]))[0]); // 1.5
+ * assert.deepEqual(f16ToF32(new Uint16Array([0x3e00]))[0], 1.5);
  * ```
  */
 export function f16ToF32(src: Uint16Array): Float32Array {
@@ -126,8 +129,9 @@ function _f32BitsToF16(f: number): number {
  * @returns f16 bit patterns.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { f32ToF16 } from "./dtype.ts";
- * console.log(f32ToF16(new Float32Array([1.5]))[0].toString(16)); // "3e00"
+ * assert.deepEqual(f32ToF16(new Float32Array([1.5]))[0].toString(16), "3e00");
  * ```
  */
 export function f32ToF16(src: Float32Array): Uint16Array {

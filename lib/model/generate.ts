@@ -86,6 +86,7 @@ export interface GenerateResult {
  * @returns tokens, log-probs and finish reasons per row.
  * @example
  * ```ts ignore
+ * // not run as a test: a fragment; `model` is a loaded Qwen2Model
  * const out = await generate(model, [[1, 2, 3]], { maxNewTokens: 8, temperature: 1, seed: 0 });
  * console.log(out.tokens[0], out.finishReason[0]);
  * ```

@@ -150,6 +150,7 @@ function _pad(n: number): number {
  * @returns the file size in bytes
  * @example
  * ```ts ignore
+ * // not run as a test: it writes a file outside the test's folders
  * await writeGgufFile("/tmp/x.gguf", [["general.architecture", { type: "string", value: "qwen2" }]], []);
  * ```
  */
@@ -236,8 +237,9 @@ const _LAYER_MAP: [string, string][] = [
  * @returns e.g. `blk.3.attn_q.weight`, or `undefined` for names with no GGUF counterpart
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ggufTensorName } from "./gguf.ts";
- * console.log(ggufTensorName("model.layers.3.mlp.up_proj.weight")); // "blk.3.ffn_up.weight"
+ * assert.deepEqual(ggufTensorName("model.layers.3.mlp.up_proj.weight"), "blk.3.ffn_up.weight");
  * ```
  */
 export function ggufTensorName(hfName: string): string | undefined {
@@ -316,6 +318,7 @@ export interface WriteGgufOptions {
  * @returns the number of tensors and bytes written
  * @example
  * ```ts ignore
+ * // not run as a test: it needs a checkpoint folder on disk
  * const ckpt = await loadCheckpoint("runs/ckpt");
  * await writeGguf("model.gguf", ckpt.config, ckpt.weights, ckpt.dir);
  * ```

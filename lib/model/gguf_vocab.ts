@@ -116,6 +116,7 @@ function _chatTemplate(cfg: Record<string, unknown>, path: string): string | und
  * @returns the token strings, types, merges, special ids and chat template
  * @example
  * ```ts ignore
+ * // not run as a test: it needs a checkpoint folder with a Qwen tokenizer
  * const v = await readGgufVocab("runs/ckpt", 151936);
  * console.log(v.tokens.length); // 151936
  * ```

@@ -39,9 +39,10 @@ const MIN_SPARE = 64;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { KVCache } from "./kv_cache.ts";
  * const cache = new KVCache(2);
- * console.log(cache.length, cache.batchSize); // 0 0
+ * assert.deepEqual([cache.length, cache.batchSize], [0, 0]);
  * cache.dispose();
  * ```
  */

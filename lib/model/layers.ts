@@ -24,12 +24,13 @@ export type EmbeddingLayout = "VH" | "HV";
  * @returns `[N, H]` embeddings.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import "@tensorflow/tfjs-backend-cpu";
  * import * as tf from "@tensorflow/tfjs-core";
  * import { embedLookup } from "./layers.ts";
  * await tf.setBackend("cpu");
  * const e = embedLookup(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor1d([1], "int32"), "VH");
- * console.log(Array.from(e.dataSync())); // [3, 4]
+ * assert.deepEqual(Array.from(e.dataSync()), [3, 4]);
  * ```
  */
 export function embedLookup(
@@ -68,12 +69,13 @@ export function embedLookup(
  * @returns `[idx.length, K]`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import "@tensorflow/tfjs-backend-cpu";
  * import * as tf from "@tensorflow/tfjs-core";
  * import { gatherRows } from "./layers.ts";
  * await tf.setBackend("cpu");
  * const y = gatherRows(tf.tensor2d([[1, 2], [3, 4]]), [1, 1, 0]);
- * console.log(Array.from(y.dataSync())); // [3, 4, 3, 4, 1, 2]
+ * assert.deepEqual(Array.from(y.dataSync()), [3, 4, 3, 4, 1, 2]);
  * ```
  */
 export function gatherRows(x: tf.Tensor2D, idx: ArrayLike<number>): tf.Tensor2D {
@@ -99,12 +101,13 @@ export function gatherRows(x: tf.Tensor2D, idx: ArrayLike<number>): tf.Tensor2D 
  * @returns `[N, H]`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import "@tensorflow/tfjs-backend-cpu";
  * import * as tf from "@tensorflow/tfjs-core";
  * import { rmsNorm } from "./layers.ts";
  * await tf.setBackend("cpu");
  * const y = rmsNorm(tf.tensor2d([[3, 4]]), tf.tensor1d([1, 2]), 0);
- * console.log(Array.from(y.dataSync()).map((v) => v.toFixed(3))); // ["0.849", "2.263"]
+ * assert.deepEqual(Array.from(y.dataSync()).map((v) => v.toFixed(3)), ["0.849", "2.263"]);
  * ```
  */
 export function rmsNorm(x: tf.Tensor2D, w: tf.Tensor1D, eps: number): tf.Tensor2D {
@@ -158,11 +161,12 @@ function _swapLast(x: tf.Tensor): tf.Tensor {
  * @returns `[..., M, N]`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import "@tensorflow/tfjs-backend-cpu";
  * import * as tf from "@tensorflow/tfjs-core";
  * import { matMul } from "./layers.ts";
  * await tf.setBackend("cpu");
- * console.log(matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]])).dataSync()[0]); // 11
+ * assert.deepEqual(matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]])).dataSync()[0], 11);
  * ```
  */
 export function matMul<T extends tf.Tensor>(a: T, b: tf.Tensor): T {
@@ -192,12 +196,13 @@ export function matMul<T extends tf.Tensor>(a: T, b: tf.Tensor): T {
  * @returns `[N, out]`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import "@tensorflow/tfjs-backend-cpu";
  * import * as tf from "@tensorflow/tfjs-core";
  * import { linear } from "./layers.ts";
  * await tf.setBackend("cpu");
  * const y = linear(tf.tensor2d([[1, 2]]), tf.tensor2d([[1], [1]]), tf.tensor1d([0.5]));
- * console.log(y.dataSync()[0]); // 3.5
+ * assert.deepEqual(y.dataSync()[0], 3.5);
  * ```
  */
 export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor2D {
@@ -215,11 +220,12 @@ export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tens
  * @returns same shape.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import "@tensorflow/tfjs-backend-cpu";
  * import * as tf from "@tensorflow/tfjs-core";
  * import { silu } from "./layers.ts";
  * await tf.setBackend("cpu");
- * console.log(silu(tf.scalar(0)).dataSync()[0]); // 0
+ * assert.deepEqual(silu(tf.scalar(0)).dataSync()[0], 0);
  * ```
  */
 export function silu<T extends tf.Tensor>(x: T): T {
@@ -239,13 +245,14 @@ export function silu<T extends tf.Tensor>(x: T): T {
  * @returns `[B·T, heads·D]` attention output, ready for `o_proj`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import "@tensorflow/tfjs-backend-cpu";
  * import * as tf from "@tensorflow/tfjs-core";
  * import { attention } from "./layers.ts";
  * await tf.setBackend("cpu");
  * const v = tf.ones([1, 1, 1, 2]) as tf.Tensor4D;
  * const o = attention(tf.ones([1, 1, 2, 2]) as tf.Tensor4D, v, v, tf.zeros([1, 1, 1, 1]) as tf.Tensor4D);
- * console.log(o.shape); // [1, 4]
+ * assert.deepEqual(o.shape, [1, 4]);
  * ```
  */
 export function attention(

@@ -25,12 +25,13 @@ import type { Qwen2Model } from "./qwen2.ts";
  * @returns `[N]` log-probabilities.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import "@tensorflow/tfjs-backend-cpu";
  * import * as tf from "@tensorflow/tfjs-core";
  * import { targetLogprobs } from "./logprob.ts";
  * await tf.setBackend("cpu");
  * const lp = targetLogprobs(tf.tensor2d([[0, 0]]), [1]);
- * console.log(lp.dataSync()[0].toFixed(4)); // "-0.6931"
+ * assert.deepEqual(lp.dataSync()[0].toFixed(4), "-0.6931");
  * ```
  */
 export function targetLogprobs(logits: tf.Tensor2D, targets: ArrayLike<number>): tf.Tensor1D {
@@ -89,11 +90,12 @@ export function targetLogprobs(logits: tf.Tensor2D, targets: ArrayLike<number>):
  * @returns `[N]`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import "@tensorflow/tfjs-backend-cpu";
  * import * as tf from "@tensorflow/tfjs-core";
  * import { rowEntropy } from "./logprob.ts";
  * await tf.setBackend("cpu");
- * console.log(rowEntropy(tf.zeros([1, 4]) as tf.Tensor2D).dataSync()[0].toFixed(4)); // "1.3863"
+ * assert.deepEqual(rowEntropy(tf.zeros([1, 4]) as tf.Tensor2D).dataSync()[0].toFixed(4), "1.3863");
  * ```
  */
 export function rowEntropy(logits: tf.Tensor2D): tf.Tensor1D {
@@ -137,6 +139,7 @@ export interface SequenceScores {
  * @returns `[B, Tc]` log-probs, mask and optional entropy (`Tc` = longest completion, ≥ 1).
  * @example
  * ```ts ignore
+ * // not run as a test: a fragment; `model` is a loaded Qwen2Model
  * const s = sequenceLogprobs(model, [[1, 2]], [[3, 4]]);
  * const total = tf.sum(tf.mul(s.logprobs, s.mask));
  * ```
@@ -235,6 +238,7 @@ export function sequenceLogprobs(
  * @returns a scalar loss tensor (differentiable).
  * @example
  * ```ts ignore
+ * // not run as a test: a fragment; `model` is a loaded Qwen2Model
  * const { value, grads } = tf.variableGrads(() => nextTokenLoss(model, [[1, 2, 3]]), model.trainableVariables());
  * ```
  */
@@ -263,4 +267,52 @@ export function nextTokenLoss(model: Qwen2Model, seqs: number[][]): tf.Scalar {
   });
   h.dispose();
   return loss;
+}
+
+/** Next-token scores of one id sequence ({@link scoreIds}). */
+export interface ScoreResult {
+  /** `log p(ids[t+1] | ids[..t])`, length n−1. */
+  logprobs: number[];
+  /** Most likely next token after each position, length n. */
+  argmax: number[];
+}
+
+/**
+ * Score ids with a loaded model (float64 log-softmax over the downloaded logits): the reference
+ * numbers `deno task score` prints, to compare with another implementation.
+ *
+ * @param model the model.
+ * @param ids at least one token id.
+ * @returns next-token log-probs and argmaxes.
+ */
+export async function scoreIds(model: Qwen2Model, ids: number[]): Promise<ScoreResult> {
+  if (ids.length === 0) throw new Error("scoreIds: ids is empty");
+  const logits = model.forward([ids]);
+  const data = (await logits.data()) as Float32Array;
+  logits.dispose();
+  const v = model.outputVocab;
+  const pad = ids.slice(1).find((id) => id >= v);
+  if (pad !== undefined) {
+    throw new Error(
+      `scoreIds: token id ${pad} has no token (the tokenizer has ${v}); it cannot be scored`,
+    );
+  }
+  const logprobs: number[] = [], argmax: number[] = [];
+  for (let t = 0; t < ids.length; t++) {
+    const row = data.subarray(t * v, (t + 1) * v);
+    let m = -Infinity, a = 0;
+    for (let i = 0; i < v; i++) {
+      if (row[i] > m) {
+        m = row[i];
+        a = i;
+      }
+    }
+    argmax.push(a);
+    if (t + 1 < ids.length) {
+      let z = 0;
+      for (let i = 0; i < v; i++) z += Math.exp(row[i] - m);
+      logprobs.push(row[ids[t + 1]] - m - Math.log(z));
+    }
+  }
+  return { logprobs, argmax };
 }

@@ -90,6 +90,7 @@ function _validate(o: LoraOptions): Required<Omit<LoraOptions, "seed">> {
  * @param opts rank, alpha, target modules, seed.
  * @example
  * ```ts ignore
+ * // not run as a test: a fragment; `model` is a loaded Qwen2Model
  * attachLora(model, { r: 8, alpha: 16, seed: 0, targetModules: ["q_proj", "v_proj"] });
  * const opt = new AdamW(model.trainableVariables(), { lr: 1e-4 });
  * ```

@@ -74,13 +74,14 @@ export interface MadeCheckpoint {
  * @returns weights by HF name.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { randomWeights } from "./make_model.ts";
  * import { parseConfig } from "./config.ts";
  * const c = parseConfig({
  *   model_type: "qwen2", vocab_size: 300, hidden_size: 8, num_hidden_layers: 1,
  *   num_attention_heads: 2, num_key_value_heads: 1, intermediate_size: 16,
  * });
- * console.log(randomWeights(c, { seed: 0 }).get("model.norm.weight")?.data[0]); // 1
+ * assert.deepEqual(randomWeights(c, { seed: 0 }).get("model.norm.weight")?.data[0], 1);
  * ```
  */
 export function randomWeights(
@@ -121,12 +122,13 @@ function _checkInt(name: string, v: unknown, min = 1): number {
  * @returns the config and weights written.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { makeCheckpoint } from "./make_model.ts";
  * const dir = await Deno.makeTempDir();
  * const m = await makeCheckpoint(dir, {
  *   hidden: 16, layers: 1, heads: 2, kvHeads: 1, intermediate: 32, seed: 0, tokenizer: "byte",
  * });
- * console.log(m.config.vocabSize); // 259
+ * assert.deepEqual(m.config.vocabSize, 259);
  * ```
  */
 export async function makeCheckpoint(dir: string, opts: MakeModelOptions): Promise<MadeCheckpoint> {

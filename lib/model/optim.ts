@@ -44,6 +44,7 @@ export interface AdamWState {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import "@tensorflow/tfjs-backend-cpu";
  * import * as tf from "@tensorflow/tfjs-core";
  * import { AdamW } from "./optim.ts";
@@ -51,7 +52,7 @@ export interface AdamWState {
  * const w = tf.variable(tf.scalar(1));
  * const opt = new AdamW([w], { lr: 0.1, weightDecay: 0 });
  * opt.apply([tf.scalar(2)]);
- * console.log(w.dataSync()[0].toFixed(4)); // "0.9000"
+ * assert.deepEqual(w.dataSync()[0].toFixed(4), "0.9000");
  * ```
  */
 export class AdamW {
@@ -194,12 +195,13 @@ export class AdamW {
  * @returns new gradient tensors in the same structure, and the norm before clipping.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import "@tensorflow/tfjs-backend-cpu";
  * import * as tf from "@tensorflow/tfjs-core";
  * import { clipByGlobalNorm } from "./optim.ts";
  * await tf.setBackend("cpu");
  * const { grads, norm } = await clipByGlobalNorm([tf.tensor1d([3, 4])], 1);
- * console.log(norm, grads[0].dataSync()[0].toFixed(3)); // 5 "0.600"
+ * assert.deepEqual([norm, grads[0].dataSync()[0].toFixed(3)], [5, "0.600"]);
  * ```
  */
 export async function clipByGlobalNorm<G extends tf.Tensor[] | tf.NamedTensorMap>(

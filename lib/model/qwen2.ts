@@ -1,6 +1,6 @@
 /**
- * The Qwen2 / Qwen2.5 decoder in TensorFlow.js, exactly as transformers' `modeling_qwen2.py`
- * (see docs/model.md): RMSNorm without offset, RoPE with `rotate_half`, grouped-query attention
+ * The Qwen2 / Qwen2.5 decoder in TensorFlow.js, exactly as transformers' `modeling_qwen2.py`:
+ * RMSNorm without offset, RoPE with `rotate_half`, grouped-query attention
  * with consecutive query-head groups, q/k/v biases, SwiGLU MLP, tied or untied LM head.
  * RMSNorm, RoPE, causal attention and SwiGLU are the engine's fused ops (single native kernels on
  * the fast backend, composite tfjs expressions elsewhere); activations stay in the projections'
@@ -84,6 +84,7 @@ const _LINEAR = /\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)\.we
  *
  * @example
  * ```ts ignore
+ * // not run as a test: it needs a checkpoint folder on disk
  * import { initBackend } from "../engine/backend.ts";
  * import { Qwen2Model } from "./qwen2.ts";
  * await initBackend("wasm");

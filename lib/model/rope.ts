@@ -29,12 +29,13 @@ export interface RopeTables {
  * @returns a float32 `[D, D]` tensor (the caller owns it).
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
  * import "@tensorflow/tfjs-backend-cpu";
  * import { rotateHalfMatrix } from "./rope.ts";
  * await tf.setBackend("cpu");
  * const r = rotateHalfMatrix(4);
- * console.log(Array.from(tf.matMul(tf.tensor2d([[1, 2, 3, 4]]), r).dataSync())); // [-3, -4, 1, 2]
+ * assert.deepEqual(Array.from(tf.matMul(tf.tensor2d([[1, 2, 3, 4]]), r).dataSync()), [-3, -4, 1, 2]);
  * ```
  */
 export function rotateHalfMatrix(headDim: number): tf.Tensor2D {
@@ -58,12 +59,13 @@ export function rotateHalfMatrix(headDim: number): tf.Tensor2D {
  * @returns `{cos, sin}`, each `[N, 1, D]` (the caller owns them).
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import "@tensorflow/tfjs-backend-cpu";
  * import * as tf from "@tensorflow/tfjs-core";
  * import { ropeTables } from "./rope.ts";
  * await tf.setBackend("cpu");
  * const { cos, sin } = ropeTables([0, 1], 4, 10000);
- * console.log(cos.shape, sin.dataSync()[0]); // [2, 1, 4] 0
+ * assert.deepEqual([cos.shape, sin.dataSync()[0]], [[2, 1, 4], 0]);
  * ```
  */
 export function ropeTables(
@@ -99,13 +101,14 @@ export function ropeTables(
  * @returns the rotated tensor, same shape as `x`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import "@tensorflow/tfjs-backend-cpu";
  * import * as tf from "@tensorflow/tfjs-core";
  * import { applyRope, ropeTables, rotateHalfMatrix } from "./rope.ts";
  * await tf.setBackend("cpu");
  * const x = tf.ones([1, 1, 4]) as tf.Tensor3D;
  * const y = applyRope(x, ropeTables([0], 4, 10000), rotateHalfMatrix(4));
- * console.log(Array.from(y.dataSync())); // [1, 1, 1, 1] (position 0 is the identity)
+ * assert.deepEqual(Array.from(y.dataSync()), [1, 1, 1, 1]); // position 0 is the identity
  * ```
  */
 export function applyRope(x: tf.Tensor3D, tables: RopeTables, rot: tf.Tensor2D): tf.Tensor3D {
@@ -134,12 +137,13 @@ export interface RopeHalfTables {
  * @returns `{cos, sin}`, each `[N, D/2]` (the caller owns them).
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import "@tensorflow/tfjs-backend-cpu";
  * import * as tf from "@tensorflow/tfjs-core";
  * import { ropeHalfTables } from "./rope.ts";
  * await tf.setBackend("cpu");
  * const { cos } = ropeHalfTables([0, 1], 4, 10000);
- * console.log(cos.shape, cos.dataSync()[0]); // [2, 2] 1
+ * assert.deepEqual([cos.shape, cos.dataSync()[0]], [[2, 2], 1]);
  * ```
  */
 export function ropeHalfTables(
@@ -171,12 +175,13 @@ export function ropeHalfTables(
  * @returns the rotated tensor, `[N, heads·D]`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import "@tensorflow/tfjs-backend-cpu";
  * import * as tf from "@tensorflow/tfjs-core";
  * import { applyRotary, ropeHalfTables } from "./rope.ts";
  * await tf.setBackend("cpu");
  * const y = applyRotary(tf.ones([1, 8]) as tf.Tensor2D, ropeHalfTables([0], 4, 10000));
- * console.log(Array.from(y.dataSync())); // all ones (position 0 is the identity)
+ * assert.ok(Array.from(y.dataSync()).every((x) => x === 1)); // position 0 is the identity
  * ```
  */
 export function applyRotary(x: tf.Tensor2D, tables: RopeHalfTables): tf.Tensor2D {

@@ -105,11 +105,12 @@ function _isObj(x: unknown): x is Record<string, unknown> {
  * @returns the entries (absolute offsets) and metadata.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readSafetensorsHeader, writeSafetensors } from "./safetensors.ts";
  * const p = await Deno.makeTempFile({ suffix: ".safetensors" });
  * await writeSafetensors(p, new Map([["w", { shape: [2], data: new Float32Array([1, 2]) }]]));
  * const h = await readSafetensorsHeader(p);
- * console.log(h.entries.get("w")?.shape); // [2]
+ * assert.deepEqual(h.entries.get("w")?.shape, [2]);
  * ```
  */
 export async function readSafetensorsHeader(path: string): Promise<SafetensorsHeader> {
@@ -274,13 +275,14 @@ export async function readTensorBytes(entry: TensorEntry): Promise<Uint8Array> {
  * @returns the values, row-major.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readSafetensorsHeader, readTensor, writeSafetensors } from "./safetensors.ts";
  * const p = await Deno.makeTempFile({ suffix: ".safetensors" });
  * await writeSafetensors(p, new Map([["w", { shape: [2], data: new Float32Array([1.5, -2]) }]]), {
  *   dtype: "BF16",
  * });
  * const h = await readSafetensorsHeader(p);
- * console.log(await readTensor(h.entries.get("w")!)); // Float32Array(2) [ 1.5, -2 ]
+ * assert.deepEqual(Array.from(await readTensor(h.entries.get("w")!) as Float32Array), [1.5, -2]);
  * ```
  */
 export async function readTensor(entry: TensorEntry): Promise<Float32Array> {
@@ -302,10 +304,11 @@ async function _writeAll(f: Deno.FsFile, buf: Uint8Array) {
  *   `metadata` (`format: "pt"` is always set, as transformers requires).
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { writeSafetensors } from "./safetensors.ts";
  * const p = await Deno.makeTempFile({ suffix: ".safetensors" });
  * await writeSafetensors(p, new Map([["b", { shape: [1, 2], data: new Float32Array([3, 4]) }]]));
- * console.log((await Deno.stat(p)).size > 8); // true
+ * assert.deepEqual((await Deno.stat(p)).size > 8, true);
  * ```
  */
 export async function writeSafetensors(

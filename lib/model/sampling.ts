@@ -59,10 +59,11 @@ export function validateSampling(o: SamplingOptions): void {
  * @returns token, its temperature-1 log-prob and its sampling log-prob.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Rng } from "../util/rng.ts";
  * import { sampleToken } from "./sampling.ts";
  * const s = sampleToken(new Float32Array([0, 5, 1]), { temperature: 0 }, new Rng(1));
- * console.log(s.token, s.samplingLogprob); // 1 0
+ * assert.deepEqual([s.token, s.samplingLogprob], [1, 0]);
  * ```
  */
 export function sampleToken(
@@ -206,9 +207,10 @@ export interface TokenLogprob {
  * @returns up to `k` tokens, descending.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { topLogprobs } from "./sampling.ts";
  * const top = topLogprobs(new Float32Array([0, Math.log(3), 0]), 2);
- * console.log(top.map((t) => [t.token, t.logprob.toFixed(4)])); // [[1, "-0.5108"], [0, "-1.6094"]]
+ * assert.deepEqual(top.map((t) => [t.token, t.logprob.toFixed(4)]), [[1, "-0.5108"], [0, "-1.6094"]]);
  * ```
  */
 export function topLogprobs(logits: ArrayLike<number>, k: number): TokenLogprob[] {

@@ -65,6 +65,7 @@ async function _readJson(
  *
  * @example
  * ```ts ignore
+ * // not run as a test: it needs a checkpoint folder on disk
  * import { Tokenizer } from "./tokenizer.ts";
  * const tok = await Tokenizer.load("runs/tiny");
  * const ids = tok.encodeChat([{ role: "user", content: "Hi" }], { addGenerationPrompt: true });

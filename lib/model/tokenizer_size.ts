@@ -15,12 +15,13 @@ import { join } from "node:path";
  * @returns largest id + 1, or undefined when the file lists no ids.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tokenizerJsonSize } from "./tokenizer_size.ts";
  * const n = tokenizerJsonSize({
  *   model: { type: "BPE", vocab: { a: 0, b: 1 } },
  *   added_tokens: [{ id: 5, content: "<|im_end|>" }],
  * });
- * console.log(n); // 6
+ * assert.deepEqual(n, 6);
  * ```
  */
 export function tokenizerJsonSize(json: Record<string, unknown>): number | undefined {

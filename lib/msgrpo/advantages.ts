@@ -57,8 +57,6 @@ export interface GroupSummary {
 export interface AdvantageAssignment {
   /** Â_e per episode, in the order of the input episodes. */
   episode: number[];
-  /** Per episode, one entry per step: every entry equals the episode's Â_e. */
-  step: number[][];
   /** One summary per group, in order of first appearance. */
   groups: GroupSummary[];
   /** Fraction of groups whose returns are all equal (0 for an empty pool). */
@@ -75,9 +73,10 @@ export interface AdvantageAssignment {
  * @returns the (discounted) sum of rewards; 0 for an empty episode.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { episodeReturn } from "./advantages.ts";
- * console.log(episodeReturn([-0.1, 0, 1])); // 0.9
- * console.log(episodeReturn([0, 0, 1], 0.5)); // 0.25
+ * assert.deepEqual(episodeReturn([-0.1, 0, 1]), 0.9);
+ * assert.deepEqual(episodeReturn([0, 0, 1], 0.5), 0.25);
  * ```
  */
 export function episodeReturn(rewards: readonly number[], gamma = 1): number {
@@ -106,10 +105,11 @@ export function episodeReturn(rewards: readonly number[], gamma = 1): number {
  * @returns one advantage per return, in the same order.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { groupAdvantages } from "./advantages.ts";
- * console.log(groupAdvantages([1, 0], { eps: 0 })); // [1, -1]
- * console.log(groupAdvantages([1, 0], { normalize: "none" })); // [0.5, -0.5]
- * console.log(groupAdvantages([0.3, 0.3, 0.3])); // [0, 0, 0]
+ * assert.deepEqual(groupAdvantages([1, 0], { eps: 0 }), [1, -1]);
+ * assert.deepEqual(groupAdvantages([1, 0], { normalize: "none" }), [0.5, -0.5]);
+ * assert.deepEqual(groupAdvantages([0.3, 0.3, 0.3]), [0, 0, 0]);
  * ```
  */
 export function groupAdvantages(
@@ -135,9 +135,10 @@ export function groupAdvantages(
  * @returns one advantage per episode, in input order.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { poolAdvantages } from "./advantages.ts";
  * const adv = poolAdvantages([1, 0, 5, 5], [0, 0, 1, 1], { eps: 0 });
- * console.log(adv); // [1, -1, 0, 0]
+ * assert.deepEqual(adv, [1, -1, 0, 0]);
  * ```
  */
 export function poolAdvantages(
@@ -176,25 +177,26 @@ export function poolAdvantages(
 }
 
 /**
- * Advantages of a pool of episodes, grouped by (iteration, group), with credit assignment: every
- * step of an episode carries the episode's Â_e. Also summarises each group for logging.
+ * Advantages of a pool of episodes, grouped by (iteration, group); every step of an episode
+ * carries the episode's Â_e (the training rows copy it). Also summarises each group for logging.
  *
  * @param episodes the iteration's pool; `return` of each episode is used as R_e.
  * @param opts normalisation options (see {@link poolAdvantages}).
- * @returns per-episode and per-step advantages and group summaries.
+ * @returns per-episode advantages and group summaries.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { assignAdvantages } from "./advantages.ts";
  * import type { Episode } from "./types.ts";
  * const ep = (index: number, ret: number, len: number): Episode => ({
- *   iteration: 0, group: 0, index, initialStateSeed: 1, dynamicsSeed: index, return: ret,
+ *   iteration: 0, group: 0, index, scenario: "S", initialStateSeed: 1, dynamicsSeed: index, return: ret,
  *   success: ret > 0, steps: Array.from({ length: len }, (_, t) => ({
  *     t, promptIds: [1], completionIds: [2], completionText: "up", oldLogprobs: [-1], action: 0,
  *     valid: true, reward: t === len - 1 ? ret : 0, done: t === len - 1,
  *   })),
  * });
  * const a = assignAdvantages([ep(0, 1, 3), ep(1, 0, 2)], { eps: 0 });
- * console.log(a.episode, a.step); // [1, -1] [[1, 1, 1], [-1, -1]]
+ * assert.deepEqual(a.episode, [1, -1]);
  * ```
  */
 export function assignAdvantages(
@@ -212,7 +214,6 @@ export function assignAdvantages(
   });
   const returns = episodes.map((e) => e.return);
   const episode = poolAdvantages(returns, keys, opts);
-  const step = episodes.map((e, i) => e.steps.map(() => episode[i]));
   const groups: GroupSummary[] = [];
   for (const idx of _members(keys).values()) {
     const rs = idx.map((i) => returns[i]);
@@ -231,7 +232,6 @@ export function assignAdvantages(
   const n = groups.length;
   return {
     episode,
-    step,
     groups,
     zeroVarianceFraction: n === 0 ? 0 : groups.filter((g) => g.zeroVariance).length / n,
     meanGroupStd: n === 0 ? 0 : groups.reduce((s, g) => s + g.std, 0) / n,

@@ -1,5 +1,5 @@
 /**
- * From drawn episodes to training rows and padded arrays.
+ * From drawn episodes to training rows, micro-batches and padded arrays.
  *
  * Every step of a drawn episode becomes one {@link TrainingRow} (its prompt, its completion, the
  * old log-probabilities and the episode's advantage). An episode drawn k times is not copied k
@@ -29,31 +29,16 @@ export interface TrainingRow {
   weight: number;
 }
 
-/** Right-padded arrays of a list of rows, row-major, ready to become tensors. */
-export interface CollatedBatch {
-  /** Number of rows B. */
-  batchSize: number;
-  /** L = longest prompt + completion of the rows. */
-  seqLen: number;
-  /** T = longest completion of the rows. */
+/** The rows of one micro-batch with their per-token arrays padded to one width, ready for tensors. */
+export interface PaddedRows {
+  /** Prompt ids per row (the model pads its own input). */
+  prompts: number[][];
+  /** Completion ids per row. */
+  completions: number[][];
+  /** T = max(1, longest completion): the width of the model's per-token scores. */
   completionLen: number;
-  /** [B, L] prompt then completion ids, right-padded with the pad id. */
-  inputIds: Int32Array;
-  /** [B, L] 1 for real tokens, 0 for padding. */
-  attentionMask: Float32Array;
-  /** [B] prompt length of each row. */
-  promptLengths: Int32Array;
-  /** [B, T] completion ids, right-padded with the pad id. */
-  completionIds: Int32Array;
-  /**
-   * [B, T] position (0 … L−1) in the row whose next-token logits score completion token j, i.e.
-   * promptLength + j − 1; 0 at padding.
-   */
-  targetPositions: Int32Array;
-  /** [B, T] old log-probabilities, 0 at padding. */
+  /** [B, T] row-major old log-probabilities, right-padded with 0. */
   oldLogprobs: Float32Array;
-  /** [B, T] 1 for completion tokens, 0 for padding. */
-  mask: Float32Array;
   /** [B] advantages. */
   advantages: Float32Array;
   /** [B] repetition counts. */
@@ -110,14 +95,16 @@ export function mergeDuplicateRows(rows: readonly TrainingRow[]): TrainingRow[] 
  * @returns rows in pool order, then time order.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildBatch } from "./batch.ts";
  * import type { Episode } from "./types.ts";
  * const step = { t: 0, promptIds: [1, 2], completionIds: [3], completionText: "up",
  *   oldLogprobs: [-0.5], action: 3, valid: true, reward: 1, done: true };
- * const ep: Episode = { iteration: 0, group: 0, index: 0, initialStateSeed: 1, dynamicsSeed: 2,
+ * const ep: Episode = { iteration: 0, group: 0, index: 0, scenario: "S", initialStateSeed: 1,
+ *   dynamicsSeed: 2,
  *   steps: [step], return: 1, success: true };
  * const rows = buildBatch([ep, ep], [0.7, -0.7], [3, 0]);
- * console.log(rows.length, rows[0].weight, rows[0].advantage); // 1 3 0.7
+ * assert.deepEqual([rows.length, rows[0].weight, rows[0].advantage], [1, 3, 0.7]);
  * ```
  */
 export function buildBatch(
@@ -173,11 +160,12 @@ export function buildBatch(
  * @returns the weighted token (or sequence) count.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { lossNormalizer, type TrainingRow } from "./batch.ts";
  * const row = (n: number, weight: number): TrainingRow => ({ episode: 0, t: 0, promptIds: [1],
  *   completionIds: new Array(n).fill(5), oldLogprobs: new Array(n).fill(-1), advantage: 1, weight });
- * console.log(lossNormalizer([row(3, 2), row(4, 1)])); // 10
- * console.log(lossNormalizer([row(3, 2), row(4, 1)], "seq-mean-token-mean")); // 3
+ * assert.deepEqual(lossNormalizer([row(3, 2), row(4, 1)]), 10);
+ * assert.deepEqual(lossNormalizer([row(3, 2), row(4, 1)], "seq-mean-token-mean"), 3);
  * ```
  */
 export function lossNormalizer(
@@ -195,6 +183,30 @@ export function lossNormalizer(
 }
 
 /**
+ * Split rows, in order, into `parts` contiguous mini-batches of near-equal size (one optimizer
+ * step each); fewer when there are fewer rows than parts.
+ *
+ * @param rows the rows of one pass over the update's batch.
+ * @param parts the number of mini-batches (≥ 1).
+ * @returns consecutive, non-empty slices covering all rows.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { splitMinibatches } from "./batch.ts";
+ * assert.deepEqual(splitMinibatches([1, 2, 3, 4, 5], 2), [[1, 2], [3, 4, 5]]);
+ * assert.deepEqual(splitMinibatches([1], 3), [[1]]);
+ * ```
+ */
+export function splitMinibatches<T>(rows: readonly T[], parts: number): T[][] {
+  const n = Math.min(parts, rows.length);
+  return Array.from(
+    { length: n },
+    (_, i) =>
+      rows.slice(Math.floor((i * rows.length) / n), Math.floor(((i + 1) * rows.length) / n)),
+  );
+}
+
+/**
  * Split rows, in order, into micro-batches whose padded size (rows × longest prompt+completion)
  * stays within `maxTokens`. A row longer than `maxTokens` forms a micro-batch of its own.
  * Deterministic: the same rows always give the same split.
@@ -204,10 +216,11 @@ export function lossNormalizer(
  * @returns consecutive, non-empty slices of `rows` covering all of them.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { microBatches, type TrainingRow } from "./batch.ts";
  * const row = (n: number): TrainingRow => ({ episode: 0, t: 0, promptIds: [1, 2],
  *   completionIds: new Array(n).fill(5), oldLogprobs: new Array(n).fill(-1), advantage: 1, weight: 1 });
- * console.log(microBatches([row(2), row(2), row(6)], 8).map((b) => b.length)); // [2, 1]
+ * assert.deepEqual(microBatches([row(2), row(2), row(6)], 8).map((b) => b.length), [2, 1]);
  * ```
  */
 export function microBatches(rows: readonly TrainingRow[], maxTokens: number): TrainingRow[][] {
@@ -233,80 +246,43 @@ export function microBatches(rows: readonly TrainingRow[], maxTokens: number): T
 }
 
 /**
- * Pad rows into row-major arrays (right padding). The model's log-probability of completion
- * token j of row b is read from its logits at position `targetPositions[b*T + j]`.
+ * Pad a micro-batch's rows: old log-probabilities right-padded with 0 to T = max(1, longest
+ * completion), the width at which `sequenceLogprobs` scores completions (token j of row b is
+ * entry b·T + j).
  *
- * @param rows rows to pad (each with a non-empty prompt).
- * @param padId token id used for padding (default 0).
- * @returns the padded arrays and their shapes.
+ * @param rows the rows of one micro-batch.
+ * @returns prompts, completions and the padded arrays.
  * @example
  * ```ts
- * import { collateRows, type TrainingRow } from "./batch.ts";
+ * import assert from "node:assert/strict";
+ * import { padRows, type TrainingRow } from "./batch.ts";
  * const rows: TrainingRow[] = [
  *   { episode: 0, t: 0, promptIds: [7, 8], completionIds: [9], oldLogprobs: [-1], advantage: 1, weight: 1 },
  *   { episode: 1, t: 0, promptIds: [7], completionIds: [4, 5], oldLogprobs: [-2, -3], advantage: -1, weight: 2 },
  * ];
- * const c = collateRows(rows);
- * console.log(c.seqLen, c.completionLen, Array.from(c.targetPositions)); // 3 2 [1, 0, 0, 1]
+ * const p = padRows(rows);
+ * assert.equal(p.completionLen, 2);
+ * assert.deepEqual(Array.from(p.oldLogprobs), [-1, 0, -2, -3]);
  * ```
  */
-export function collateRows(rows: readonly TrainingRow[], padId = 0): CollatedBatch {
-  const B = rows.length;
-  let L = 0, T = 0;
+export function padRows(rows: readonly TrainingRow[]): PaddedRows {
   rows.forEach((r, b) => {
-    if (r.promptIds.length === 0) {
-      throw new Error(
-        `batch.ts collateRows: row ${b} (episode ${r.episode}, t ${r.t}) has an empty prompt`,
-      );
-    }
     if (r.oldLogprobs.length !== r.completionIds.length) {
       throw new Error(
-        `batch.ts collateRows: row ${b} has ${r.completionIds.length} completion ids but ` +
+        `batch.ts padRows: row ${b} has ${r.completionIds.length} completion ids but ` +
           `${r.oldLogprobs.length} oldLogprobs`,
       );
     }
-    L = Math.max(L, r.promptIds.length + r.completionIds.length);
-    T = Math.max(T, r.completionIds.length);
   });
-  const inputIds = new Int32Array(B * L).fill(padId);
-  const attentionMask = new Float32Array(B * L);
-  const promptLengths = new Int32Array(B);
-  const completionIds = new Int32Array(B * T).fill(padId);
-  const targetPositions = new Int32Array(B * T);
-  const oldLogprobs = new Float32Array(B * T);
-  const mask = new Float32Array(B * T);
-  const advantages = new Float32Array(B);
-  const weights = new Float32Array(B);
-  rows.forEach((r, b) => {
-    const p = r.promptIds.length;
-    promptLengths[b] = p;
-    advantages[b] = r.advantage;
-    weights[b] = r.weight;
-    r.promptIds.forEach((id, i) => {
-      inputIds[b * L + i] = id;
-      attentionMask[b * L + i] = 1;
-    });
-    r.completionIds.forEach((id, j) => {
-      inputIds[b * L + p + j] = id;
-      attentionMask[b * L + p + j] = 1;
-      completionIds[b * T + j] = id;
-      targetPositions[b * T + j] = p + j - 1;
-      oldLogprobs[b * T + j] = r.oldLogprobs[j];
-      mask[b * T + j] = 1;
-    });
-  });
+  const T = Math.max(1, ...rows.map((r) => r.completionIds.length));
+  const oldLogprobs = new Float32Array(rows.length * T);
+  rows.forEach((r, b) => oldLogprobs.set(r.oldLogprobs, b * T));
   return {
-    batchSize: B,
-    seqLen: L,
+    prompts: rows.map((r) => r.promptIds),
+    completions: rows.map((r) => r.completionIds),
     completionLen: T,
-    inputIds,
-    attentionMask,
-    promptLengths,
-    completionIds,
-    targetPositions,
     oldLogprobs,
-    mask,
-    advantages,
-    weights,
+    advantages: Float32Array.from(rows, (r) => r.advantage),
+    weights: Float32Array.from(rows, (r) => r.weight),
   };
 }

@@ -105,6 +105,7 @@ export interface PpoClipLossResult {
  * @returns the scalar loss and its statistics.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
  * import { initBackend } from "../engine/backend.ts";
  * import { ppoClipLoss } from "./loss.ts";
@@ -113,7 +114,7 @@ export interface PpoClipLossResult {
  * const { loss, stats } = ppoClipLoss({
  *   logprobs: old.clone(), oldLogprobs: old, advantages: tf.tensor1d([0.5]), mask: tf.ones([1, 2]),
  * });
- * console.log(loss.dataSync()[0], stats.clipFrac); // -0.5 0
+ * assert.deepEqual([loss.dataSync()[0], stats.clipFrac], [-0.5, 0]);
  * ```
  */
 export function ppoClipLoss(input: PpoClipLossInput): PpoClipLossResult {

@@ -1,15 +1,17 @@
 /**
  * The MS-GRPO core: returns and group-relative advantages, |Â|-weighted episode sampling,
- * training rows and micro-batches, and the clipped per-token loss. Pure functions; the trainer
- * composes them with rollouts and the model.
+ * training rows and micro-batches, the clipped per-token loss, and {@link prepareUpdate}, which
+ * composes all but the loss into one pure function from episodes to padded optimizer steps (the
+ * trainer hands those to the model).
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { assignAdvantages, buildBatch, drawEpisodes } from "./mod.ts";
  * import { Rng } from "../util/rng.ts";
  * const adv = assignAdvantages([]);
  * const draws = drawEpisodes(adv.episode, { rng: new Rng(0) });
- * console.log(draws.noUpdate, buildBatch([], adv.episode, draws.timesDrawn).length); // true 0
+ * assert.deepEqual([draws.noUpdate, buildBatch([], adv.episode, draws.timesDrawn).length], [true, 0]);
  * ```
  *
  * @module
@@ -36,13 +38,20 @@ export {
 } from "./sampling.ts";
 export {
   buildBatch,
-  type CollatedBatch,
-  collateRows,
   lossNormalizer,
   mergeDuplicateRows,
   microBatches,
+  type PaddedRows,
+  padRows,
+  splitMinibatches,
   type TrainingRow,
 } from "./batch.ts";
+export {
+  type PreparedStep,
+  type PreparedUpdate,
+  type PrepareOptions,
+  prepareUpdate,
+} from "./prepare.ts";
 export {
   ppoClipLoss,
   type PpoClipLossInput,

@@ -58,11 +58,12 @@ export interface DrawResult {
  * @returns draw counts per episode, their total and the no-update flag.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { drawEpisodes } from "./sampling.ts";
  * import { Rng } from "../util/rng.ts";
  * const r = drawEpisodes([1.5, 0, -0.5, 0], { rng: new Rng(1) });
- * console.log(r.timesDrawn.length, r.totalDraws, r.timesDrawn[1]); // 4 4 0
- * console.log(drawEpisodes([0, 0], { rng: new Rng(1) }).noUpdate); // true
+ * assert.deepEqual([r.timesDrawn.length, r.totalDraws, r.timesDrawn[1]], [4, 4, 0]);
+ * assert.deepEqual(drawEpisodes([0, 0], { rng: new Rng(1) }).noUpdate, true);
  * ```
  */
 export function drawEpisodes(advantages: readonly number[], opts: DrawOptions = {}): DrawResult {

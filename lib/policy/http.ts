@@ -76,6 +76,7 @@ function _positive(name: string, v: number, integer: boolean, min: number): numb
  *
  * @example
  * ```ts ignore
+ * // not run as a test: it needs a running OpenAI-compatible server
  * const policy = new HttpPolicy({ baseUrl: "http://127.0.0.1:8000/v1", model: "Qwen2.5-72B" });
  * const [c] = await policy.act([env.observe()], { temperature: 0.5, seed: 0 });
  * env.stepText([c.text]);

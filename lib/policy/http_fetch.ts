@@ -87,8 +87,9 @@ export function snippetOf(text: string): string {
  * @returns a wait ≥ 0, or undefined when absent or unreadable.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseRetryAfter } from "./http_fetch.ts";
- * console.log(parseRetryAfter("2", 0)); // 2000
+ * assert.deepEqual(parseRetryAfter("2", 0), 2000);
  * ```
  */
 export function parseRetryAfter(

@@ -9,6 +9,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ConcurrencyLimit } from "./http_limit.ts";
  * const limit = new ConcurrencyLimit(2);
  * let peak = 0;
@@ -19,7 +20,7 @@
  *     return x * 10;
  *   })
  * );
- * console.log(await Promise.all(tasks), peak); // [10, 20, 30, 40] 2
+ * assert.deepEqual([await Promise.all(tasks), peak], [[10, 20, 30, 40], 2]);
  * ```
  */
 export class ConcurrencyLimit {

@@ -42,9 +42,12 @@ function _isIds(v: unknown): v is number[] {
  * @returns the prompt text.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { chatMlPrompt } from "./http_reply.ts";
- * console.log(JSON.stringify(chatMlPrompt({ system: "S", user: "U" })));
- * // "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nU<|im_end|>\n<|im_start|>assistant\n"
+ * assert.equal(
+ *   chatMlPrompt({ system: "S", user: "U" }),
+ *   "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nU<|im_end|>\n<|im_start|>assistant\n",
+ * );
  * ```
  */
 export function chatMlPrompt(input: PolicyInput): string {

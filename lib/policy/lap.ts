@@ -25,6 +25,7 @@ export interface LapPolicyOptions {
  *
  * @example
  * ```ts ignore
+ * // not run as a test: a fragment; model, tokenizer and env come from a checkpoint and a scenario
  * const policy = new LapPolicy(model, tokenizer);
  * const [c] = await policy.act([env.observe()], { temperature: 1, seed: 0 });
  * env.stepText([c.text]);

@@ -27,12 +27,13 @@ function _scripted(text: string): Completion {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RandomPolicy } from "./scripted.ts";
  * import { FrozenLakeEnv } from "../env/frozen_lake.ts";
  * const env = new FrozenLakeEnv();
  * env.reset(0);
  * const [c] = await new RandomPolicy().act([{ ...env.observe(), env }], { temperature: 1, seed: 3 });
- * console.log(env.parseAction(c.text) !== null); // true
+ * assert.deepEqual(env.parseAction(c.text) !== null, true);
  * ```
  */
 export class RandomPolicy implements Policy {

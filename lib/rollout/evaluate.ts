@@ -6,7 +6,7 @@
  */
 import { type Scenario, scenarioOptima } from "../env/scenarios.ts";
 import type { Policy } from "../policy/types.ts";
-import { deriveSeed } from "../util/rng.ts";
+import { evaluationSamplingSeed } from "../util/seeds.ts";
 import { playEpisodes, type PlayStats } from "./play.ts";
 import type { RenderStyle } from "../env/tsmg.ts";
 import type { EvalRow } from "../log/schemas.ts";
@@ -69,7 +69,7 @@ export async function evaluateScenario(
         temperature,
         maxNewTokens: options.maxNewTokens,
         formatPenalty: options.formatPenalty ?? 0,
-        seed: deriveSeed(options.seed, options.iteration, 0xe7),
+        seed: evaluationSamplingSeed(options.seed, options.iteration),
       },
     );
   const { episodes, stats } = await play(options.temperature);

@@ -6,7 +6,7 @@
  */
 import type { TextEnv } from "../env/tsmg.ts";
 import type { Policy } from "../policy/types.ts";
-import { deriveSeed } from "../util/rng.ts";
+import { trainingDynamicsSeed, trainingSamplingSeed } from "../util/seeds.ts";
 import { playEpisodes, type PlayStats } from "./play.ts";
 import type { Episode } from "./types.ts";
 
@@ -53,7 +53,7 @@ export async function collectGroups(
     Array.from({ length: groupSize }, (_, index) => ({
       env: makeEnv(),
       initialStateSeed,
-      dynamicsSeed: deriveSeed(seed, iteration, group, index, 0xd1),
+      dynamicsSeed: trainingDynamicsSeed(seed, iteration, group, index),
     }))
   );
   const { episodes, stats } = await playEpisodes(specs, policy, {
@@ -62,13 +62,14 @@ export async function collectGroups(
     topP: options.topP,
     topK: options.topK,
     formatPenalty: options.formatPenalty,
-    seed: deriveSeed(seed, iteration, 0x5a),
+    seed: trainingSamplingSeed(seed, iteration),
   });
   return {
     episodes: episodes.map((e, k) => ({
       iteration,
       group: Math.floor(k / groupSize),
       index: k % groupSize,
+      scenario: specs[k].env.scenario ?? specs[k].env.name,
       initialStateSeed: specs[k].initialStateSeed,
       dynamicsSeed: specs[k].dynamicsSeed,
       ...e,

@@ -1,5 +1,6 @@
 /**
- * Rollouts: groups of episodes from shared initial states, batched play, and scenario evaluation.
+ * Rollouts: groups of episodes from shared initial states, batched play, scenario evaluation, and
+ * evaluation into a run directory (a command-line evaluation, a baseline beside a training run).
  *
  * @module
  */
@@ -13,3 +14,12 @@ export {
 } from "./play.ts";
 export { collectGroups, type GroupRolloutOptions } from "./groups.ts";
 export { type EvaluateOptions, evaluateScenario } from "./evaluate.ts";
+export {
+  type BaselineEvalOptions,
+  evaluateBaseline,
+  type EvaluateRunOptions,
+  evaluateScenarios,
+  evaluateToRunDir,
+  type EvaluateTotals,
+  type ScenarioResult,
+} from "./evaluate_run.ts";

@@ -6,7 +6,7 @@
  */
 import type { TextEnv } from "../env/tsmg.ts";
 import type { ActOptions, Policy } from "../policy/types.ts";
-import { deriveSeed } from "../util/rng.ts";
+import { decisionSeed } from "../util/seeds.ts";
 import type { StepRecord } from "./types.ts";
 
 /** One episode to play: a fresh environment and its two seeds. */
@@ -81,7 +81,10 @@ export async function playEpisodes(
   for (let t = 0; live.length > 0; t++) {
     const inputs = live.map((i) => ({ ...specs[i].env.observe(0), env: specs[i].env, agent: 0 }));
     const started = performance.now();
-    const completions = await policy.act(inputs, { ...options, seed: deriveSeed(options.seed, t) });
+    const completions = await policy.act(inputs, {
+      ...options,
+      seed: decisionSeed(options.seed, t),
+    });
     stats.policySeconds += (performance.now() - started) / 1000;
     stats.policyCalls++;
     if (completions.length !== live.length) {

@@ -35,6 +35,8 @@ export interface Episode {
   group: number;
   /** Index of the episode within its group. */
   index: number;
+  /** The scenario the episode played (the environment's `scenario`, else its `name`). */
+  scenario: string;
   /** Seed of the initial state (shared by the group). */
   initialStateSeed: number;
   /** Seed of the environment's dynamics for this episode. */

@@ -47,6 +47,7 @@ interface _Entry {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Batcher } from "./batcher.ts";
  * let calls = 0;
  * const echo = {
@@ -63,7 +64,7 @@ interface _Entry {
  * const b = new Batcher(echo as never);
  * const o = { temperature: 1, topP: 1, topK: 0, maxNewTokens: 4 };
  * const out = await Promise.all([b.submit({ prompt: "a" }, o, 7), b.submit({ prompt: "b" }, o, 8)]);
- * console.log(out.map((c) => c.text), calls); // ["a/7", "b/8"] 1
+ * assert.deepEqual([out.map((c) => c.text), calls], [["a/7", "b/8"], 1]);
  * ```
  */
 export class Batcher {

@@ -27,14 +27,18 @@ export function findStop(text: string, stop: readonly string[]): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ChoiceText } from "./choice_text.ts";
  * const dec = (ids: number[]) => ids.map((i) => String.fromCharCode(i)).join("");
  * const t = new ChoiceText(["\n\n"], dec);
  * for (const ch of "ab\n") t.push(ch.charCodeAt(0));
- * console.log(JSON.stringify(t.takeDelta())); // "ab"  (the "\n" may start a stop string)
- * console.log(t.push(10)); // true: "\n\n" completed, the row ends
- * console.log(JSON.stringify(t.finish({ text: "ab\n\n", finishReason: "length" } as never)));
- * // {"text":"ab","finishReason":"stop","delta":""}
+ * assert.equal(t.takeDelta(), "ab"); // the "\n" may start a stop string
+ * assert.equal(t.push(10), true); // "\n\n" completed, the row ends
+ * assert.deepEqual(t.finish({ text: "ab\n\n", finishReason: "length" } as never), {
+ *   text: "ab",
+ *   finishReason: "stop",
+ *   delta: "",
+ * });
  * ```
  */
 export class ChoiceText {

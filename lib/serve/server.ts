@@ -130,11 +130,12 @@ function _sameKey(given: string, key: string): boolean {
  * @returns the running server; close it with {@link ServeHandle.close}.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createServer } from "./server.ts";
  * import { RandomPolicy } from "../policy/scripted.ts";
  * const server = createServer(new RandomPolicy(), { port: 0 });
  * const res = await fetch(`${server.url}/models`);
- * console.log((await res.json()).data[0].id); // random
+ * assert.deepEqual((await res.json()).data[0].id, "random");
  * await server.close();
  * ```
  */

@@ -12,7 +12,13 @@ export {
   type TrainOptions,
   type TrainSummary,
 } from "./trainer.ts";
-export { msgrpoUpdate, type UpdateContext, type UpdateOutcome } from "./update.ts";
+export {
+  msgrpoUpdate,
+  type UpdateContext,
+  type UpdateOptions,
+  type UpdateOutcome,
+} from "./update.ts";
+export { prepareOptions, updateOptions } from "./update_options.ts";
 export { episodeRows, updateRow } from "./rows.ts";
 export {
   CHECKPOINT_DIR,
@@ -21,7 +27,7 @@ export {
   saveTrainingCheckpoint,
   type TrainerState,
 } from "./checkpoint.ts";
-export { TRAINING_SEED_BASE, trainingStateSeed } from "./seeds.ts";
+export { TRAINING_SEED_BASE, trainingStateSeed } from "../util/seeds.ts";
 export {
   renderTranscripts,
   type TranscriptExample,
@@ -35,4 +41,4 @@ export {
 } from "./pretrain.ts";
 export { type BaseModelOptions, buildBaseModel } from "./base_model.ts";
 export { type BaseModelConfig, baseModelSchema } from "./base_schema.ts";
-export { MIXED_ACTIONS, MixedScenarioEnv, mixtureName, pickScenario } from "./mixed_env.ts";
+export { type BaseInfo, type BaseRecipe, type BaseShape, ensureBaseModel } from "./base_cache.ts";

@@ -10,7 +10,8 @@ import { sequenceLogprobs } from "../model/logprob.ts";
 import { AdamW, clipByGlobalNorm } from "../model/optim.ts";
 import type { Qwen2Model } from "../model/qwen2.ts";
 import type { Tokenizer } from "../model/tokenizer.ts";
-import { deriveSeed, Rng } from "../util/rng.ts";
+import { Rng } from "../util/rng.ts";
+import { pretrainSeed } from "../util/seeds.ts";
 import type { TranscriptExample } from "./transcripts.ts";
 
 /** Options of {@link pretrainOnTranscripts}. */
@@ -78,7 +79,7 @@ export async function pretrainOnTranscripts(
   if (examples.length === 0) throw new Error("pretrainOnTranscripts: no examples");
   const vars = model.trainableVariables();
   const optimizer = new AdamW(vars, { lr: opts.lr, weightDecay: 0 });
-  const rng = new Rng(deriveSeed(opts.seed, 0x9e7));
+  const rng = new Rng(pretrainSeed(opts.seed));
   const warmup = Math.max(1, Math.floor(opts.steps * 0.05));
   const tail: number[] = [];
   try {

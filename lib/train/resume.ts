@@ -31,10 +31,11 @@ async function _isDir(path: string): Promise<boolean> {
  * @returns whether it was built now (false: it already existed).
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildOnce } from "./resume.ts";
  * const dir = `${await Deno.makeTempDir()}/base`;
  * const write = (p: string) => Deno.writeTextFile(`${p}/done.txt`, "ok");
- * console.log(await buildOnce(dir, write), await buildOnce(dir, write)); // true false
+ * assert.deepEqual([await buildOnce(dir, write), await buildOnce(dir, write)], [true, false]);
  * ```
  */
 export async function buildOnce(dir: string, build: (tmp: string) => Promise<unknown>) {

@@ -5,36 +5,36 @@
  * @module
  */
 import type { EpisodeRow, StepRow, UpdateRow } from "../log/mod.ts";
+import type { PreparedUpdate } from "../msgrpo/prepare.ts";
 import type { Episode } from "../rollout/types.ts";
 import type { UpdateOutcome } from "./update.ts";
+
+/** The per-episode columns of a prepared update that the rows report (pool order). */
+export type EpisodeColumns = Pick<PreparedUpdate, "returns" | "advantages" | "timesDrawn">;
 
 /**
  * Step and episode rows of one iteration.
  *
  * @param episodes the iteration's pool.
- * @param outcome its update (advantages and draws, pool order).
- * @param scenario the training scenario's name, or a function giving it from a group's
- *   initial-state seed (mixed training: the scenario each group actually played).
+ * @param prepared its update's returns, advantages and draws (pool order).
  * @param actionNames the environment's action names (to log actions by name).
  * @returns rows for the `steps` and `episodes` tables.
  */
 export function episodeRows(
   episodes: readonly Episode[],
-  outcome: Pick<UpdateOutcome, "advantages" | "timesDrawn">,
-  scenario: string | ((initialStateSeed: number) => string),
+  prepared: EpisodeColumns,
   actionNames: readonly string[],
 ): { steps: StepRow[]; episodes: EpisodeRow[] } {
   const steps: StepRow[] = [];
   const eps: EpisodeRow[] = episodes.map((e, k) => {
-    const advantage = outcome.advantages[k], times_drawn = outcome.timesDrawn[k];
-    const played = typeof scenario === "string" ? scenario : scenario(e.initialStateSeed);
+    const advantage = prepared.advantages[k], times_drawn = prepared.timesDrawn[k];
     for (const s of e.steps) {
       steps.push({
         iteration: e.iteration,
         group: e.group,
         episode: e.index,
         t: s.t,
-        scenario: played,
+        scenario: e.scenario,
         seed: e.initialStateSeed,
         prompt_tokens: s.promptIds.length,
         completion_tokens: s.completionIds.length,
@@ -52,8 +52,10 @@ export function episodeRows(
       iteration: e.iteration,
       group: e.group,
       episode: e.index,
+      scenario: e.scenario,
       seed: e.initialStateSeed,
-      return: e.return,
+      dynamics_seed: e.dynamicsSeed,
+      return: prepared.returns[k],
       length: e.steps.length,
       success: e.success,
       advantage,
@@ -68,7 +70,8 @@ export function episodeRows(
  *
  * @param iteration the iteration (from 1).
  * @param episodes the iteration's pool.
- * @param outcome the update.
+ * @param prepared its returns, advantages, group summaries and idle flag.
+ * @param outcome the tensor step's statistics.
  * @param timing learning rate, generated tokens, policy seconds of the rollout, and the wall
  *   seconds of the rollout, the update, the evaluation and the whole iteration.
  * @returns one row.
@@ -76,6 +79,9 @@ export function episodeRows(
 export function updateRow(
   iteration: number,
   episodes: readonly Episode[],
+  prepared:
+    & EpisodeColumns
+    & Pick<PreparedUpdate, "meanGroupStd" | "zeroVarianceFraction" | "idle">,
   outcome: UpdateOutcome,
   timing: {
     lr: number;
@@ -87,7 +93,7 @@ export function updateRow(
     wallSeconds: number;
   },
 ): UpdateRow {
-  const returns = episodes.map((e) => e.return);
+  const returns = prepared.returns;
   const mean = returns.reduce((a, b) => a + b, 0) / Math.max(1, returns.length);
   const std = Math.sqrt(
     returns.reduce((a, r) => a + (r - mean) ** 2, 0) / Math.max(1, returns.length),
@@ -104,8 +110,8 @@ export function updateRow(
     lr: timing.lr,
     reward_mean: mean,
     reward_std: std,
-    group_reward_std_mean: outcome.assignment.meanGroupStd,
-    zero_var_group_frac: outcome.assignment.zeroVarianceFraction,
+    group_reward_std_mean: prepared.meanGroupStd,
+    zero_var_group_frac: prepared.zeroVarianceFraction,
     valid_rate: allSteps.filter((s) => s.valid).length / Math.max(1, allSteps.length),
     tokens_per_s: timing.generatedTokens / Math.max(1e-9, timing.rolloutSeconds),
     wall_s: timing.wallSeconds,
@@ -113,8 +119,8 @@ export function updateRow(
     update_s: timing.updateSeconds,
     eval_s: timing.evalSeconds,
     updated: outcome.updated,
-    idle_update: outcome.idle,
-    signal_episodes: outcome.advantages.filter((a) => a !== 0).length,
+    idle_update: prepared.idle,
+    signal_episodes: prepared.advantages.filter((a) => a !== 0).length,
     entropy_coef: outcome.entropyCoef,
   };
 }

@@ -9,7 +9,6 @@
  */
 import { join } from "node:path";
 import { getScenario } from "../env/scenarios.ts";
-import { MixedScenarioEnv, pickScenario } from "./mixed_env.ts";
 import type { TextEnv } from "../env/tsmg.ts";
 import { closeRunTables, openRunTables, ProgressBar, type RunTableWriters } from "../log/mod.ts";
 import { AdamW } from "../model/optim.ts";
@@ -18,8 +17,7 @@ import { Qwen2Model } from "../model/qwen2.ts";
 import { Tokenizer } from "../model/tokenizer.ts";
 import { LapPolicy } from "../policy/lap.ts";
 import { collectGroups } from "../rollout/groups.ts";
-import { evaluateScenario } from "../rollout/evaluate.ts";
-import { deriveSeed } from "../util/rng.ts";
+import { evaluateScenarios } from "../rollout/evaluate_run.ts";
 import {
   findTrainingCheckpoint,
   loadTrainingCheckpoint,
@@ -27,8 +25,10 @@ import {
 } from "./checkpoint.ts";
 import { episodeRows, updateRow } from "./rows.ts";
 import type { TrainConfig } from "./schema.ts";
-import { trainingStateSeed } from "./seeds.ts";
+import { loraSeed, replaySeed, trainingStateSeed } from "../util/seeds.ts";
 import { msgrpoUpdate } from "./update.ts";
+import { prepareOptions, updateOptions } from "./update_options.ts";
+import { prepareUpdate } from "../msgrpo/prepare.ts";
 import { learningRateAt } from "./schedule.ts";
 import { chooseInitialStates, updateReplayBuffer } from "./replay.ts";
 import { Rng } from "../util/rng.ts";
@@ -110,7 +110,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
     attachLora(model, {
       r: cfg.model.lora_rank,
       alpha: cfg.model.lora_alpha,
-      seed: deriveSeed(cfg.seed, 0x10a),
+      seed: loraSeed(cfg.seed),
     });
     if (checkpointDir) await loadLora(model, join(checkpointDir, "adapter"));
   }
@@ -148,16 +148,16 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
   let lastSuccess: number | null = null;
   const evaluate = async (iteration: number) => {
     const t0 = performance.now();
-    for (const sc of evalScenarios) {
-      const { rows } = await evaluateScenario(policy, sc, {
-        iteration,
-        temperature: cfg.eval.temperature,
-        greedy: cfg.eval.greedy,
-        seed: cfg.seed,
-        maxNewTokens: cfg.msgrpo.max_new_tokens,
-        renderStyle: cfg.env.render_style,
-        limit: cfg.eval.episodes ?? undefined,
-      });
+    const options = {
+      iteration,
+      temperature: cfg.eval.temperature,
+      greedy: cfg.eval.greedy,
+      seed: cfg.seed,
+      maxNewTokens: cfg.msgrpo.max_new_tokens,
+      renderStyle: cfg.env.render_style,
+      limit: cfg.eval.episodes ?? undefined,
+    };
+    await evaluateScenarios(policy, evalScenarios, options, ({ scenario: sc, rows }) => {
       tables.eval.append(rows);
       const success = rows.filter((r) => r.success).length / rows.length;
       const opt = rows.every((r) => r.optimal_success !== null)
@@ -165,18 +165,12 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
         : null;
       summary.evaluations.push({ iteration, scenario: sc.name, success, optimal: opt });
       if (sc === evalScenarios[0]) lastSuccess = success;
-    }
+    });
     return (performance.now() - t0) / 1000;
   };
   try {
     if (start === 0) await evaluate(0);
-    const probe = makeEnv();
-    // The `scenario` column: a mixed environment's groups each play one scenario of the mix.
-    const envName = probe instanceof MixedScenarioEnv
-      ? (seed: number) => pickScenario(seed, probe.scenarios)
-      : opts.makeEnv
-      ? probe.name
-      : cfg.env.scenario;
+    const { actionNames } = makeEnv();
     const last = Math.min(cfg.msgrpo.iterations, start + (opts.stopAfter ?? Infinity));
     for (let it = start + 1; it <= last; it++) {
       const t0 = performance.now();
@@ -191,7 +185,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
         groups: cfg.msgrpo.groups,
         replayGroups: cfg.msgrpo.replay_groups,
         freshSeed: (g) => trainingStateSeed(cfg.seed, it, g),
-        rng: new Rng(deriveSeed(cfg.seed, it, 0x4e9)),
+        rng: new Rng(replaySeed(cfg.seed, it)),
       });
       const { episodes, stats } = await collectGroups(makeEnv, policy, {
         iteration: it,
@@ -214,9 +208,12 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
         );
       }
       const t1 = performance.now();
-      const outcome = await msgrpoUpdate({ model, optimizer, reference }, episodes, cfg, it, {
-        entropyCoef,
-      });
+      const prepared = prepareUpdate(episodes, prepareOptions(cfg, it, entropyCoef));
+      const outcome = await msgrpoUpdate(
+        { model, optimizer, reference },
+        prepared,
+        updateOptions(cfg, entropyCoef),
+      );
       const t2 = performance.now();
       const target = cfg.msgrpo.entropy_target;
       if (target !== null && entropyCoef > 0) {
@@ -228,11 +225,11 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
       const evalSeconds = it % cfg.eval.every === 0 || it === cfg.msgrpo.iterations
         ? await evaluate(it)
         : 0;
-      const rows = episodeRows(episodes, outcome, envName, probe.actionNames);
+      const rows = episodeRows(episodes, prepared, actionNames);
       _appendIteration(
         tables,
         rows,
-        updateRow(it, episodes, outcome, {
+        updateRow(it, episodes, prepared, outcome, {
           lr: optimizer.lr,
           generatedTokens: stats.completionTokens,
           rolloutSeconds: stats.policySeconds,
@@ -253,7 +250,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
         }, cfg.model.path);
       }
       summary.iterations = it;
-      const meanReturn = episodes.reduce((a, e) => a + e.return, 0) / episodes.length;
+      const meanReturn = prepared.returns.reduce((a, r) => a + r, 0) / episodes.length;
       bar?.update(it, { ret: meanReturn.toFixed(3), success: lastSuccess });
     }
   } finally {

@@ -7,9 +7,9 @@
  */
 import { plannerAction, randomAction } from "../env/scripted.ts";
 import type { TextEnv } from "../env/tsmg.ts";
-import { deriveSeed, Rng } from "../util/rng.ts";
-import { MixedScenarioEnv } from "./mixed_env.ts";
-import { trainingStateSeed } from "./seeds.ts";
+import { Rng } from "../util/rng.ts";
+import { MixedScenarioEnv } from "../env/mixed.ts";
+import { trainingStateSeed, transcriptDynamicsSeed, transcriptSeed } from "../util/seeds.ts";
 
 /**
  * The planner's move for `env`, looking through a {@link MixedScenarioEnv} to the current
@@ -54,10 +54,11 @@ export interface TranscriptOptions {
  * @returns one example per decision, in play order.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderTranscripts } from "./transcripts.ts";
  * import { FrozenLakeEnv } from "../env/frozen_lake.ts";
  * const ex = renderTranscripts(() => new FrozenLakeEnv({ renderStyle: "compact" }), { episodes: 2, seed: 0 });
- * console.log(ex[0].answer.startsWith("<action>")); // true
+ * assert.deepEqual(ex[0].answer.startsWith("<action>"), true);
  * ```
  */
 export function renderTranscripts(
@@ -69,10 +70,10 @@ export function renderTranscripts(
     throw new Error(`renderTranscripts: oracleFraction must be in [0, 1], got ${oracleFraction}`);
   }
   const env = makeEnv();
-  const rng = new Rng(deriveSeed(opts.seed, 0x7a));
+  const rng = new Rng(transcriptSeed(opts.seed));
   const out: TranscriptExample[] = [];
   for (let e = 0; e < opts.episodes; e++) {
-    env.reset(trainingStateSeed(opts.seed, e), deriveSeed(opts.seed, e, 1));
+    env.reset(trainingStateSeed(opts.seed, e), transcriptDynamicsSeed(opts.seed, e));
     while (!env.done) {
       const { system, user } = env.observe();
       const useOracle = oracleFraction > 0 && rng.float() < oracleFraction;

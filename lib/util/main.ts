@@ -37,9 +37,12 @@ export class UsageError extends Error {
  * @returns the message and the status.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { failureOf } from "./main.ts";
- * console.log(failureOf(new Error("no such file: x.yaml"), "score"));
- * // { message: "score: no such file: x.yaml", code: 1 }
+ * assert.deepEqual(failureOf(new Error("no such file: x.yaml"), "score"), {
+ *   message: "score: no such file: x.yaml",
+ *   code: 1,
+ * });
  * ```
  */
 export function failureOf(e: unknown, name?: string): { message: string; code: number } {

@@ -36,9 +36,10 @@ export function deriveSeed(...parts: number[]): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Rng } from "./rng.ts";
  * const a = new Rng(42), b = new Rng(42);
- * console.log(a.float() === b.float()); // true
+ * assert.deepEqual(a.float() === b.float(), true);
  * ```
  */
 export class Rng {

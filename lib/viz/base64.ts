@@ -10,8 +10,9 @@
  * @returns the base64 text.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeBase64 } from "./base64.ts";
- * console.log(encodeBase64(new Uint8Array([104, 105]))); // aGk=
+ * assert.deepEqual(encodeBase64(new Uint8Array([104, 105])), "aGk=");
  * ```
  */
 export function encodeBase64(bytes: Uint8Array): string {

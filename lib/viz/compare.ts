@@ -7,7 +7,8 @@
  * Relative improvement = (trained − baseline) / |baseline|, where trained and baseline are the
  * means over runs of each run's mean metric over the same evaluation episodes ("50% better" means
  * a relative improvement of +0.5). It is null when the baseline's mean is 0; the absolute
- * difference is given beside it.
+ * difference is given beside it. {@link runComparison} gives one run's table (its `eval.arrow`
+ * against its `baseline/eval.arrow`) as plain JSON records.
  *
  * @module
  */
@@ -20,6 +21,9 @@ import {
   runPoints,
 } from "./eval_summary.ts";
 import { groupBy, summarize } from "./stats.ts";
+import { join } from "node:path";
+import { readTable } from "../log/read.ts";
+import { pathExists } from "../util/fs.ts";
 
 /** Mean over runs with its 95% CI half-width and the number of runs. */
 export interface Estimate {
@@ -64,6 +68,7 @@ function _estimate(points: readonly RunPoint[]): Estimate | null {
  * @returns one row per scenario, in first-seen order (training runs first).
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { comparisonTable } from "./compare.ts";
  * const row = (run: string, iteration: number, success: boolean) =>
  *   ({ run, scenario: "S", iteration, success, return: +success, optimal_success: 1 });
@@ -72,7 +77,7 @@ function _estimate(points: readonly RunPoint[]): Estimate | null {
  *   [row("big", 0, true), row("big", 0, false)],
  *   "success",
  * );
- * console.log(t[0].relativeImprovement); // 1
+ * assert.deepEqual(t[0].relativeImprovement, 1);
  * ```
  */
 export function comparisonTable(
@@ -131,5 +136,37 @@ export function comparisonRecords(
       ? "—"
       : `${r.relativeImprovement >= 0 ? "+" : ""}${(100 * r.relativeImprovement).toFixed(1)}%`,
     "trained / optimum": f(r.trainedOverOptimum),
+  }));
+}
+
+function _evalRows(dir: string, run: string): EvalLike[] {
+  const file = join(dir, "eval.arrow");
+  if (!pathExists(file) && !pathExists(join(dir, "eval.parts"))) return [];
+  return (readTable(file).objects() as Omit<EvalLike, "run">[]).map((r) => ({ ...r, run }));
+}
+
+/**
+ * The comparison of one run (trained small policy vs its baseline) as plain JSON records.
+ * @param runDir the run directory (with `baseline/` when a baseline was evaluated).
+ * @returns per scenario: untrained, trained, baseline, optimum, relative improvement (success
+ *   rate and mean return).
+ */
+export function runComparison(runDir: string): Record<string, unknown>[] {
+  const trained = _evalRows(runDir, "run"), base = _evalRows(join(runDir, "baseline"), "baseline");
+  const bySuccess = comparisonTable(trained, base, "success");
+  const byReturn = comparisonTable(trained, base, "return");
+  const r3 = (
+    x: number | null | undefined,
+  ) => (x === null || x === undefined ? null : Math.round(x * 1000) / 1000);
+  return bySuccess.map((s, i) => ({
+    scenario: s.scenario,
+    untrained_success: r3(s.untrained?.mean),
+    trained_success: r3(s.trained?.mean),
+    baseline_success: r3(s.baseline?.mean),
+    optimal_success: r3(s.optimum),
+    untrained_return: r3(byReturn[i].untrained?.mean),
+    trained_return: r3(byReturn[i].trained?.mean),
+    baseline_return: r3(byReturn[i].baseline?.mean),
+    relative_improvement_return: r3(byReturn[i].relativeImprovement),
   }));
 }

@@ -38,9 +38,10 @@ export interface RunPoint {
  * @returns one point per (run, scenario, iteration), in first-seen order.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runPoints } from "./eval_summary.ts";
  * const r = (success: boolean) => ({ run: "a", scenario: "S", iteration: 0, success, return: +success, optimal_success: null });
- * console.log(runPoints([r(true), r(false)], "success")[0].value); // 0.5
+ * assert.deepEqual(runPoints([r(true), r(false)], "success")[0].value, 0.5);
  * ```
  */
 export function runPoints(rows: readonly EvalLike[], metric: EvalMetric): RunPoint[] {

@@ -6,6 +6,7 @@
  *
  * @example
  * ```ts ignore
+ * // not run as a test: it reads run directories and draws in a notebook
  * import { loadRuns, runPoints, progressSpec, showChart } from "./mod.ts";
  * const { tables } = loadRuns(["runs/"]);
  * await showChart(progressSpec(runPoints(tables.eval.objects(), "success"), { metric: "success" }));
@@ -28,6 +29,7 @@ export {
   type ComparisonRow,
   comparisonTable,
   type Estimate,
+  runComparison,
 } from "./compare.ts";
 export {
   chartSvg,
@@ -67,14 +69,7 @@ export {
   type ScaleStatRow,
 } from "./inference.ts";
 export { FONT_FAMILY, specToPng, specToSvg, svgToPng } from "./render.ts";
-export {
-  boardOf,
-  replayEpisode,
-  type ReplayInput,
-  type ReplayResult,
-  trainingDynamicsSeed,
-  trainingScenarioOf,
-} from "./replay.ts";
+export { boardOf, replayEpisode, type ReplayInput, type ReplayResult } from "./replay.ts";
 export {
   configValue,
   discoverRuns,

@@ -18,6 +18,7 @@ export const FONT_FAMILY = "DejaVu Sans";
  * @returns the SVG document.
  * @example
  * ```ts ignore
+ * // not run as a test: it loads the chart renderer and its fonts (slow)
  * const svg = await specToSvg({ $schema: VEGA_LITE_SCHEMA, data: { values: [{ x: 1 }] }, mark: "point", encoding: { x: { field: "x", type: "quantitative" } } });
  * ```
  */

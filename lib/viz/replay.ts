@@ -3,10 +3,7 @@
  * `steps` table keeps the model's text per step, and an episode is fixed by its scenario, its
  * initial-state seed and its dynamics seed, so stepping a fresh environment with the same texts
  * gives the same boards. The replay checks itself against the logged rewards and done flags.
- *
- * The dynamics seed of a training episode derives from the run seed as in
- * `lib/rollout/groups.ts` ({@link trainingDynamicsSeed}; a test keeps the two in step). The
- * scenario of an episode of a mixed-scenario run comes from its seed ({@link pickScenario}).
+ * A training episode's scenario, seed and dynamics seed are columns of the `episodes` table.
  *
  * @module
  */
@@ -14,42 +11,7 @@ import { FrozenLakeEnv } from "../env/frozen_lake.ts";
 import { getScenario } from "../env/scenarios.ts";
 import { SnakeEnv } from "../env/snake.ts";
 import type { TextEnv } from "../env/tsmg.ts";
-import { pickScenario } from "../train/mixed_env.ts";
-import { deriveSeed } from "../util/rng.ts";
 import type { BoardFrame } from "./board.ts";
-import { configValue, type RunInfo } from "./runs.ts";
-
-/**
- * The dynamics seed the trainer gave a training episode.
- * @param runSeed the run's seed (`meta.json` / `config.yaml`).
- * @param iteration training iteration.
- * @param group group index.
- * @param episode episode index within the group.
- * @returns the seed.
- */
-export function trainingDynamicsSeed(
-  runSeed: number,
-  iteration: number,
-  group: number,
-  episode: number,
-): number {
-  return deriveSeed(runSeed, iteration, group, episode, 0xd1);
-}
-
-/**
- * The scenario a training episode of `run` played: by seed for a mixed run (`train_scenarios` in
- * its config), else the config's `env.scenario`.
- * @param run the run.
- * @param initialStateSeed the episode's initial-state seed.
- * @returns the scenario name.
- */
-export function trainingScenarioOf(run: RunInfo, initialStateSeed: number): string {
-  const mix = configValue(run, "train_scenarios");
-  if (Array.isArray(mix) && mix.length > 0) return pickScenario(initialStateSeed, mix as string[]);
-  const sc = configValue(run, "env.scenario");
-  if (typeof sc !== "string") throw new Error(`run ${run.name}: config has no env.scenario`);
-  return sc;
-}
 
 /**
  * The board of an environment now.

@@ -47,10 +47,13 @@ export interface SeedOutcome {
  * @returns one point per iteration, sorted.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { evalPoints } from "./sweep.ts";
  * const r = (iteration: number, success: boolean) => ({ iteration, scenario: "S", success });
- * console.log(evalPoints([r(0, false), r(0, true), r(20, true)], "S"));
- * // [ { iteration: 0, success: 0.5, greedy: null }, { iteration: 20, success: 1, greedy: null } ]
+ * assert.deepEqual(evalPoints([r(0, false), r(0, true), r(20, true)], "S"), [
+ *   { iteration: 0, success: 0.5, greedy: null },
+ *   { iteration: 20, success: 1, greedy: null },
+ * ]);
  * ```
  */
 export function evalPoints(
@@ -88,10 +91,11 @@ export function evalPoints(
  * @returns final, mean of the last three, best, base and greedy final.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { outcomeOf } from "./sweep.ts";
  * const p = (iteration: number, success: number) => ({ iteration, success, greedy: null });
  * const o = outcomeOf([p(0, 0.1), p(20, 0.9), p(40, 1), p(60, 0.8)], 1);
- * console.log(o.final, o.last3.toFixed(2), o.best, o.base); // 0.8 0.90 1 0.1
+ * assert.deepEqual([o.final, o.last3.toFixed(2), o.best, o.base], [0.8, "0.90", 1, 0.1]);
  * ```
  */
 export function outcomeOf(
@@ -155,11 +159,12 @@ export interface SweepSummary {
  * @returns the summary.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { outcomeOf, summarizeSweep } from "./sweep.ts";
  * const run = (seed: number, xs: number[]) =>
  *   outcomeOf(xs.map((success, i) => ({ iteration: 20 * i, success, greedy: null })), seed);
  * const s = summarizeSweep([run(1, [0.1, 0.9, 0.9, 0.95]), run(2, [0.2, 0.8, 0.96, 0.9])], 0.9);
- * console.log(s.held, s.worstSeed, s.final.mean.toFixed(3)); // 1 2 0.925
+ * assert.deepEqual([s.held, s.worstSeed, s.final.mean.toFixed(3)], [1, 2, "0.925"]);
  * ```
  */
 export function summarizeSweep(outcomes: readonly SeedOutcome[], bar = 0.9): SweepSummary {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { engineEnv, setEngineEnvDefault } from "../../lib/engine/fast_state.ts";
+import { engineEnv, setEngineEnvDefault } from "../../lib/engine/engine_env.ts";
 
 Deno.test("setEngineEnvDefault() sets and records a variable only when the user has not set it", () => {
   const free = "MSGRPO_TEST_ENGINE_ENV_FREE", taken = "MSGRPO_TEST_ENGINE_ENV_TAKEN";

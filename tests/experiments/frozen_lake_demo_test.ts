@@ -16,7 +16,7 @@ const TINY = [
   ...["--eval.every", "4", "--eval.episodes", "4", "--checkpoint.every", "3"],
 ];
 const TABLES = ["steps", "episodes", "updates", "eval"];
-const TIMING = new Set(["wall_s", "tokens_per_s"]);
+const TIMING = new Set(["wall_s", "tokens_per_s", "rollout_s", "update_s", "eval_s"]);
 
 function tables(dir: string): Record<string, unknown[]> {
   return Object.fromEntries(TABLES.map((t) => [

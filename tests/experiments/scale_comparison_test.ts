@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readTable } from "../../lib/log/mod.ts";
-import { pickScenario } from "../../lib/train/mixed_env.ts";
+import { pickScenario } from "../../lib/env/mixed.ts";
 import { TINY_FLAGS, TINY_LARGE_FLAGS } from "../../notebooks/make_sample.ts";
 import { runScript, summaryOf } from "./_run.ts";
 

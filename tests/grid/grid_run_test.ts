@@ -68,7 +68,7 @@ async function collected(file: string, root: string): Promise<Record<string, unk
   const out: Record<string, unknown[]> = {};
   for (const t of ["eval", "updates", "steps"]) {
     const table = readTable(join(root, "tiny", `${t}.arrow`));
-    const keep = table.columnNames().filter((c) => c !== "wall_s" && c !== "tokens_per_s");
+    const keep = table.columnNames().filter((c) => !TIMING.has(c));
     out[t] = table.select(keep).objects();
   }
   return out;
@@ -99,6 +99,9 @@ function localGrid(): Promise<Record<string, unknown[]>> {
   })();
   return localTables;
 }
+
+/** Columns that time the run (they differ between any two runs). */
+const TIMING = new Set(["wall_s", "tokens_per_s", "rollout_s", "update_s", "eval_s"]);
 
 Deno.test("grid run --backend local runs 2 arms × 2 seeds once; collect stacks them", async () => {
   const tables = await localGrid();

@@ -301,6 +301,6 @@ Deno.test("tools/make_model.ts writes a loadable checkpoint and reports bad flag
   assert.equal(ck.config.numKvHeads, 2);
   assert.ok(ck.weights.has("lm_head.weight"));
   const bad = await run(["--out", join(TMP, "cli_bad"), "--hidden", "16", "--layers", "1"]);
-  assert.equal(bad.code, 1);
-  assert.match(new TextDecoder().decode(bad.stderr), /--heads is required/);
+  assert.equal(bad.code, 2, "a missing flag is a usage error");
+  assert.match(new TextDecoder().decode(bad.stderr), /heads: required/);
 });

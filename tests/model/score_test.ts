@@ -94,7 +94,7 @@ Deno.test("score CLI reports usage and data errors on stderr with a non-zero sta
     const noIds = await runScore(["--model", dir]);
     assert.equal(noIds.code, 2);
     assert.equal(noIds.stdout, "");
-    assert.match(noIds.stderr, /--ids is required/);
+    assert.match(noIds.stderr, /ids: required/);
     const big = await runScore(["--model", dir, "--ids", "1,99999"]);
     assert.equal(big.code, 1);
     assert.equal(big.stdout, "");

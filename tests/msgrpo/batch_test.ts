@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import {
   buildBatch,
-  collateRows,
   lossNormalizer,
   microBatches,
+  padRows,
   type TrainingRow,
 } from "../../lib/msgrpo/batch.ts";
 import { makeEpisode, makeStep } from "./fixtures.ts";
@@ -71,7 +71,7 @@ Deno.test("microBatches() packs rows in order within the padded-token budget", (
   assert.throws(() => microBatches(rows, 0), /maxTokens must be a number > 0/);
 });
 
-Deno.test("collateRows() right-pads rows and points each completion token at its logits", () => {
+Deno.test("padRows() right-pads old log-probabilities to the model's completion width", () => {
   const rows: TrainingRow[] = [
     {
       episode: 0,
@@ -92,18 +92,18 @@ Deno.test("collateRows() right-pads rows and points each completion token at its
       weight: 2,
     },
   ];
-  const c = collateRows(rows, -1);
-  assert.deepEqual([c.batchSize, c.seqLen, c.completionLen], [2, 3, 2]);
-  assert.deepEqual(Array.from(c.inputIds), [7, 8, 9, 6, 4, 5]);
-  assert.deepEqual(Array.from(c.attentionMask), [1, 1, 1, 1, 1, 1]);
-  assert.deepEqual(Array.from(c.promptLengths), [2, 1]);
-  assert.deepEqual(Array.from(c.completionIds), [9, -1, 4, 5]);
-  assert.deepEqual(Array.from(c.targetPositions), [1, 0, 0, 1]);
-  assert.deepEqual(Array.from(c.oldLogprobs), [-1, 0, -2, -3]);
-  assert.deepEqual(Array.from(c.mask), [1, 0, 1, 1]);
-  assert.deepEqual(Array.from(c.advantages), [0.5, -1]);
-  assert.deepEqual(Array.from(c.weights), [1, 2]);
-  const short = collateRows([row(1, 1), row(3, 1)]);
-  assert.deepEqual(Array.from(short.attentionMask), [1, 1, 0, 0, 1, 1, 1, 1]);
-  assert.throws(() => collateRows([row(0, 2)]), /row 0 \(episode 0, t 0\) has an empty prompt/);
+  const p = padRows(rows);
+  assert.deepEqual(p.prompts, [[7, 8], [6]]);
+  assert.deepEqual(p.completions, [[9], [4, 5]]);
+  assert.equal(p.completionLen, 2);
+  assert.deepEqual(Array.from(p.oldLogprobs), [-1, 0, -2, -3]);
+  assert.deepEqual(Array.from(p.advantages), [0.5, -1]);
+  assert.deepEqual(Array.from(p.weights), [1, 2]);
+  // a batch of empty completions still has width 1 (sequenceLogprobs scores at least one token)
+  const empty = padRows([{ ...rows[0], completionIds: [], oldLogprobs: [] }]);
+  assert.deepEqual([empty.completionLen, Array.from(empty.oldLogprobs)], [1, [0]]);
+  assert.throws(
+    () => padRows([{ ...rows[0], oldLogprobs: [] }]),
+    /row 0 has 1 completion ids but 0 oldLogprobs/,
+  );
 });

@@ -33,6 +33,7 @@ export function makeEpisode(
     iteration,
     group,
     index,
+    scenario: "FrozenLake-NoSlip",
     initialStateSeed: 7 + group,
     dynamicsSeed: 1000 + tag,
     steps: Array.from(

@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
 import { FrozenLakeEnv } from "../../lib/env/frozen_lake.ts";
+import { SCENARIOS } from "../../lib/env/scenarios.ts";
 import { oracleAction } from "../../lib/env/scripted.ts";
 import { domainTokenizerFiles } from "../../lib/model/domain_tokenizer.ts";
 import { writeTokenizerFiles } from "../../lib/model/byte_tokenizer.ts";
 import { Tokenizer } from "../../lib/model/tokenizer.ts";
 import { renderTranscripts } from "../../lib/train/transcripts.ts";
 import { hurriedOracleAction, plannerAction } from "../../lib/env/scripted.ts";
-import { MixedScenarioEnv } from "../../lib/train/mixed_env.ts";
+import { MixedScenarioEnv } from "../../lib/env/mixed.ts";
 import { deriveSeed } from "../../lib/util/rng.ts";
-import { TRAINING_SEED_BASE, trainingStateSeed } from "../../lib/train/seeds.ts";
+import { TRAINING_SEED_BASE, trainingStateSeed } from "../../lib/util/seeds.ts";
 
 const lake = () =>
   new FrozenLakeEnv({
@@ -79,9 +80,19 @@ Deno.test("hurriedOracleAction() takes a shortest path where the plain optimum d
 });
 
 Deno.test("trainingStateSeed() stays clear of the evaluation seeds", () => {
+  const evalSeeds = Object.values(SCENARIOS).flatMap((sc) => [...sc.episodeSeeds]);
+  const evalMax = Math.max(...evalSeeds);
+  assert.ok(
+    evalSeeds.length > 0 && evalMax < TRAINING_SEED_BASE,
+    `largest evaluation seed ${evalMax}`,
+  );
+  const evalSet = new Set(evalSeeds);
   for (let i = 0; i < 1000; i++) {
-    const s = trainingStateSeed(7, i, 3);
-    assert.ok(s >= TRAINING_SEED_BASE && s < 2 * TRAINING_SEED_BASE, `${s}`);
+    for (const g of [0, 3]) {
+      const s = trainingStateSeed(7, i, g);
+      assert.ok(s >= TRAINING_SEED_BASE && s < 2 * TRAINING_SEED_BASE, `${s}`);
+      assert.ok(!evalSet.has(s), `training seed ${s} is an evaluation seed`);
+    }
   }
 });
 
@@ -129,7 +140,7 @@ Deno.test("renderTranscripts() asks the current scenario's planner through a Mix
       const sub = env.current, a = plannerAction(sub)!;
       const unified = env.actionNames.indexOf(sub.actionNames[a]);
       assert.equal(hinted[i].answer, env.formatAction(unified));
-      if (env.currentScenario.startsWith("Snake")) snakes++;
+      if (env.scenario.startsWith("Snake")) snakes++;
       else lakes++;
       env.step([unified]);
       i++;

@@ -2,14 +2,15 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { RandomPolicy } from "../../lib/policy/scripted.ts";
 import { collectGroups } from "../../lib/rollout/groups.ts";
-import { MixedScenarioEnv, pickScenario } from "../../lib/train/mixed_env.ts";
-import { trainingStateSeed } from "../../lib/train/seeds.ts";
-import { replayEpisode, trainingDynamicsSeed } from "../../lib/viz/replay.ts";
+import { MIXED_ACTIONS, MixedScenarioEnv, pickScenario } from "../../lib/env/mixed.ts";
+import { episodeRows } from "../../lib/train/rows.ts";
+import { trainingStateSeed } from "../../lib/util/seeds.ts";
+import { replayEpisode } from "../../lib/viz/replay.ts";
 import { discoverRuns, loadRuns, runPathsFromEnv } from "../../lib/viz/runs.ts";
 
 const FOUR = ["FrozenLake-NoSlip", "FrozenLake-Slippery", "Snake-8", "Snake-20"];
 
-Deno.test("replayEpisode() reproduces the boards and rewards of episodes collectGroups() played", async () => {
+Deno.test("replayEpisode() reproduces, from their logged rows, the episodes collectGroups() played", async () => {
   const runSeed = 7, iteration = 3;
   const seeds = [0, 1, 2, 3, 4, 5].map((g) => trainingStateSeed(runSeed, iteration, g));
   const { episodes } = await collectGroups(
@@ -24,20 +25,28 @@ Deno.test("replayEpisode() reproduces the boards and rewards of episodes collect
       formatPenalty: 0.1,
     },
   );
+  const zeros = episodes.map(() => 0);
+  const rows = episodeRows(
+    episodes,
+    { returns: zeros, advantages: zeros, timesDrawn: zeros },
+    MIXED_ACTIONS,
+  );
   const played = new Set<string>();
-  for (const e of episodes) {
-    const scenario = pickScenario(e.initialStateSeed, FOUR);
-    played.add(scenario.split("-")[0]);
+  for (const e of rows.episodes) {
+    // a mixture plays, per group, the scenario its initial-state seed picks
+    assert.equal(e.scenario, pickScenario(e.seed, FOUR));
+    played.add(e.scenario.split("-")[0]);
+    const steps = rows.steps.filter((s) => s.group === e.group && s.episode === e.episode);
     const r = replayEpisode({
-      scenario,
-      initialStateSeed: e.initialStateSeed,
-      dynamicsSeed: trainingDynamicsSeed(runSeed, iteration, e.group, e.index),
-      completions: e.steps.map((s) => s.completionText),
+      scenario: e.scenario,
+      initialStateSeed: e.seed,
+      dynamicsSeed: e.dynamics_seed,
+      completions: steps.map((s) => s.completion),
       formatPenalty: 0.1,
-      loggedRewards: e.steps.map((s) => s.reward),
+      loggedRewards: steps.map((s) => s.reward),
     });
-    assert.equal(r.consistent, true, `${scenario} episode ${e.group}/${e.index}`);
-    assert.equal(r.frames.length, e.steps.length + 1);
+    assert.equal(r.consistent, true, `${e.scenario} episode ${e.group}/${e.episode}`);
+    assert.equal(r.frames.length, steps.length + 1);
     assert.equal(r.success, e.success);
   }
   assert.deepEqual([...played].sort(), ["FrozenLake", "Snake"], "both games were played");

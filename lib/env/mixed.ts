@@ -8,10 +8,12 @@
  * The games' action names are unified under Frozen Lake's order `left, down, right, up` (Snake's
  * own order is `up, down, left, right`; the names are the same four words), so the trainer's
  * logs name actions correctly whatever game an episode played. Prompts are the scenarios' own.
+ * {@link MixedScenarioEnv.scenario} names the scenario of the current episode; rollouts record it
+ * on each episode, so the logs say which scenario every group played.
  *
  * @module
  */
-import { getScenario, type Scenario } from "../env/scenarios.ts";
+import { getScenario, type Scenario } from "./scenarios.ts";
 import {
   checkAction,
   formatActionTag,
@@ -20,13 +22,11 @@ import {
   type StepResult,
   stepTextWith,
   type TextEnv,
-} from "../env/tsmg.ts";
-import { deriveSeed } from "../util/rng.ts";
+} from "./tsmg.ts";
+import { mixturePickSeed } from "../util/seeds.ts";
 
 /** The unified action names of a {@link MixedScenarioEnv}. */
 export const MIXED_ACTIONS: readonly string[] = ["left", "down", "right", "up"];
-
-const _PICK_STREAM = 0x313;
 
 /**
  * The scenario a mixed environment plays from an initial-state seed.
@@ -36,14 +36,15 @@ const _PICK_STREAM = 0x313;
  * @returns one of `names`.
  * @example
  * ```ts
- * import { pickScenario } from "./mixed_env.ts";
+ * import assert from "node:assert/strict";
+ * import { pickScenario } from "./mixed.ts";
  * const name = pickScenario(1234, ["FrozenLake-NoSlip", "Snake-8"]);
- * console.log(name === pickScenario(1234, ["FrozenLake-NoSlip", "Snake-8"])); // true
+ * assert.deepEqual(name === pickScenario(1234, ["FrozenLake-NoSlip", "Snake-8"]), true);
  * ```
  */
 export function pickScenario(initialStateSeed: number, names: readonly string[]): string {
   if (names.length === 0) throw new Error("pickScenario: the scenario list is empty");
-  return names[deriveSeed(initialStateSeed, _PICK_STREAM) % names.length];
+  return names[mixturePickSeed(initialStateSeed) % names.length];
 }
 
 /**
@@ -124,7 +125,7 @@ export class MixedScenarioEnv implements TextEnv {
   }
 
   /** The scenario of the current episode (empty before the first reset). */
-  get currentScenario(): string {
+  get scenario(): string {
     return this.#currentName;
   }
   /** The current sub-environment (after a reset). */
@@ -188,4 +189,20 @@ export class MixedScenarioEnv implements TextEnv {
   stepText(texts: string[], formatPenalty: number = this.#opts.formatPenalty ?? 0): StepResult {
     return stepTextWith(this, texts, formatPenalty);
   }
+}
+
+/**
+ * The training environment factory: one scenario, or a seed-chosen mix of several.
+ * @param scenarios scenario names.
+ * @param renderStyle prompt rendering.
+ * @param formatPenalty reward subtracted for an invalid answer.
+ * @returns a factory of fresh environments.
+ */
+export function mixedEnvFactory(
+  scenarios: readonly string[],
+  renderStyle: "compact" | "verbose",
+  formatPenalty: number,
+): () => TextEnv {
+  new MixedScenarioEnv(scenarios); // validate the names now
+  return () => new MixedScenarioEnv(scenarios, { renderStyle, formatPenalty });
 }

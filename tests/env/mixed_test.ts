@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
 import { SnakeEnv } from "../../lib/env/snake.ts";
-import {
-  MIXED_ACTIONS,
-  MixedScenarioEnv,
-  mixtureName,
-  pickScenario,
-} from "../../lib/train/mixed_env.ts";
+import { MIXED_ACTIONS, MixedScenarioEnv, mixtureName, pickScenario } from "../../lib/env/mixed.ts";
 
 const FOUR = ["FrozenLake-NoSlip", "FrozenLake-Slippery", "Snake-8", "Snake-20"];
 

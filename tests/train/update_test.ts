@@ -1,0 +1,129 @@
+import assert from "node:assert/strict";
+import { initBackend } from "../../lib/engine/backend.ts";
+import { parseConfig } from "../../lib/model/config.ts";
+import { randomWeights } from "../../lib/model/make_model.ts";
+import { AdamW } from "../../lib/model/optim.ts";
+import { Qwen2Model } from "../../lib/model/qwen2.ts";
+import { type PrepareOptions, prepareUpdate } from "../../lib/msgrpo/prepare.ts";
+import type { Episode } from "../../lib/msgrpo/types.ts";
+import { msgrpoUpdate, type UpdateOptions } from "../../lib/train/update.ts";
+
+await initBackend("cpu");
+const config = parseConfig({
+  model_type: "qwen2",
+  vocab_size: 12,
+  hidden_size: 8,
+  num_hidden_layers: 1,
+  num_attention_heads: 2,
+  num_key_value_heads: 1,
+  intermediate_size: 16,
+});
+
+function fresh(): { model: Qwen2Model; optimizer: AdamW } {
+  const model = Qwen2Model.fromWeights(config, randomWeights(config, { seed: 1 }));
+  return { model, optimizer: new AdamW(model.trainableVariables(), { lr: 1e-2 }) };
+}
+
+/** One group of two one-step episodes: the first wins (Â = +1), the second loses (Â = −1). */
+function pool(): Episode[] {
+  const ep = (index: number, completion: number[], reward: number): Episode => ({
+    iteration: 1,
+    group: 0,
+    index,
+    scenario: "S",
+    initialStateSeed: 5,
+    dynamicsSeed: index,
+    return: reward,
+    success: reward > 0,
+    steps: [{
+      t: 0,
+      promptIds: [1, 2, 3],
+      completionIds: completion,
+      completionText: "",
+      oldLogprobs: completion.map(() => -Math.log(12)),
+      action: 0,
+      valid: true,
+      reward,
+      done: true,
+    }],
+  });
+  return [ep(0, [4, 5], 1), ep(1, [6], 0)];
+}
+
+const prep: PrepareOptions = { seed: 0, iteration: 1, sampling: "all", microBatchTokens: 1000 };
+const opts: UpdateOptions = { clipEps: 0.2, klBeta: 0, entropyCoef: 0, gradClip: 1 };
+
+async function weights(model: Qwen2Model): Promise<Float32Array[]> {
+  return await Promise.all(
+    model.trainableVariables().map(async (v) => (await v.data()) as Float32Array),
+  );
+}
+
+Deno.test("msgrpoUpdate() takes one optimizer step per prepared step and none without steps", async () => {
+  const none = fresh();
+  const skipped = await msgrpoUpdate(none, { steps: [] }, opts);
+  assert.deepEqual([skipped.updated, skipped.loss, skipped.tokens, none.optimizer.iterations], [
+    false,
+    null,
+    0,
+    0,
+  ]);
+  none.model.dispose();
+
+  const ctx = fresh();
+  const p = prepareUpdate(pool(), { ...prep, epochs: 2, minibatches: 2 });
+  assert.equal(p.steps.length, 4);
+  const out = await msgrpoUpdate(ctx, p, opts);
+  assert.equal(ctx.optimizer.iterations, 4);
+  assert.equal(out.updated, true);
+  assert.equal(out.tokens, 3, "tokens are counted per pass: 2 + 1 completion tokens");
+  assert.ok(out.loss !== null && Number.isFinite(out.loss));
+  assert.equal(out.refKl, null);
+  ctx.model.dispose();
+});
+
+Deno.test("msgrpoUpdate() accumulates micro-batch gradients to the full batch's step", async () => {
+  // the same rows as one micro-batch, and as two (a budget of 5 padded tokens fits one row)
+  const whole = fresh(), split = fresh();
+  const one = prepareUpdate(pool(), prep);
+  const two = prepareUpdate(pool(), { ...prep, microBatchTokens: 5 });
+  assert.deepEqual([one.steps[0].micro.length, two.steps[0].micro.length], [1, 2]);
+  const a = await msgrpoUpdate(whole, one, opts);
+  const b = await msgrpoUpdate(split, two, opts);
+  assert.ok(Math.abs(a.loss! - b.loss!) < 1e-6, `loss ${a.loss} vs ${b.loss}`);
+  assert.ok(Math.abs(a.gradNorm! - b.gradNorm!) < 1e-5, `grad norm ${a.gradNorm} vs ${b.gradNorm}`);
+  const [wa, wb] = [await weights(whole.model), await weights(split.model)];
+  const start = fresh();
+  const before = await weights(start.model);
+  start.model.dispose();
+  let moved = 0;
+  wa.forEach((w, i) =>
+    w.forEach((x, j) => {
+      assert.ok(Math.abs(x - wb[i][j]) < 1e-5, `variable ${i}[${j}]: ${x} vs ${wb[i][j]}`);
+      if (x !== before[i][j]) moved++;
+    })
+  );
+  assert.ok(moved > 0, "the step changed the weights");
+  whole.model.dispose();
+  split.model.dispose();
+});
+
+Deno.test("msgrpoUpdate() at Â = 0 moves the policy only through the entropy bonus", async () => {
+  const eps = pool().map((e) => ({ ...e, steps: e.steps.map((s) => ({ ...s, reward: 0 })) }));
+  const p = prepareUpdate(eps, {
+    ...prep,
+    sampling: "aaw",
+    idleUpdate: "regularize",
+    regularized: true,
+  });
+  assert.equal(p.idle, true);
+  const ctx = fresh();
+  const out = await msgrpoUpdate(ctx, p, { ...opts, entropyCoef: 0.5 });
+  // with every Â = 0 the surrogate is 0: the loss is −coef · mean entropy
+  assert.ok(
+    Math.abs(out.loss! + 0.5 * out.entropy!) < 1e-5,
+    `loss ${out.loss}, entropy ${out.entropy}`,
+  );
+  assert.equal(out.entropyCoef, 0.5);
+  ctx.model.dispose();
+});
