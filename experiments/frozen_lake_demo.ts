@@ -28,7 +28,7 @@ import { c, dumpConfig } from "../lib/config/mod.ts";
 import { backendDescription, initBackend, parseBackendName } from "../lib/engine/mod.ts";
 import { createRunDir } from "../lib/log/mod.ts";
 import { baseModelSchema } from "../lib/train/base_schema.ts";
-import { buildBaseModel } from "../lib/train/base_model.ts";
+import { baseModelOptions, buildBaseModel } from "../lib/train/base_model.ts";
 import { buildOnce, prepareStage2 } from "../lib/train/resume.ts";
 import { parseExperimentArgs } from "../lib/train/cli.ts";
 import { evalOutcomes, train } from "../lib/train/trainer.ts";
@@ -80,23 +80,10 @@ async function main(): Promise<void> {
         `stage 1: building the base model (transcripts of random play with ` +
           `${cfg.base.oracle_fraction * 100}% planner moves, supervised pre-training)`,
       );
-      const b = cfg.base;
-      const info = await buildBaseModel(partial, {
-        scenario: b.scenario,
-        renderStyle: cfg.env.render_style,
-        episodes: b.episodes,
-        oracleFraction: b.oracle_fraction,
-        hidden: b.hidden,
-        layers: b.layers,
-        heads: b.heads,
-        kvHeads: b.kv_heads,
-        intermediate: b.intermediate,
-        merges: b.merges,
-        steps: b.steps,
-        batchSize: b.batch_size,
-        lr: b.lr,
-        seed: cfg.seed,
-      });
+      const info = await buildBaseModel(
+        partial,
+        baseModelOptions(cfg.base, { renderStyle: cfg.env.render_style, seed: cfg.seed }),
+      );
       console.error(
         `stage 1 done in ${
           ((performance.now() - t0) / 1000).toFixed(1)

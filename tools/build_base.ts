@@ -25,8 +25,7 @@ import { parse } from "yaml";
 import { c, parseConfigArgs } from "../lib/config/mod.ts";
 import { backendDescription, initBackend, parseBackendName } from "../lib/engine/mod.ts";
 import { writeJsonAtomic } from "../lib/log/atomic.ts";
-import { MixedScenarioEnv } from "../lib/env/mixed.ts";
-import { baseModelSchema, buildBaseModel } from "../lib/train/mod.ts";
+import { baseModelOptions, baseModelSchema, buildBaseModel } from "../lib/train/mod.ts";
 
 const schema = c.object({
   out: c.string({ minLength: 1, doc: "folder to create (must not exist)" }),
@@ -109,23 +108,10 @@ async function main(): Promise<number> {
   await Deno.mkdir(tmp, { recursive: true });
   const t0 = performance.now();
   console.error(`build_base: ${b.episodes} transcript episodes, ${b.steps} steps → ${cfg.out}`);
-  const made = await buildBaseModel(tmp, {
-    scenario: cfg.scenarios[0],
-    makeEnv: () => new MixedScenarioEnv(cfg.scenarios, { renderStyle: style }),
-    renderStyle: style,
-    episodes: b.episodes,
-    oracleFraction: b.oracle_fraction,
-    hidden: b.hidden,
-    layers: b.layers,
-    heads: b.heads,
-    kvHeads: b.kv_heads,
-    intermediate: b.intermediate,
-    merges: b.merges,
-    steps: b.steps,
-    batchSize: b.batch_size,
-    lr: b.lr,
-    seed: cfg.seed,
-  });
+  const made = await buildBaseModel(
+    tmp,
+    baseModelOptions(b, { renderStyle: style, seed: cfg.seed, scenarios: cfg.scenarios }),
+  );
   const seconds = (performance.now() - t0) / 1000;
   const recipe = {
     scenarios: cfg.scenarios,

@@ -25,6 +25,7 @@ import { writeJsonAtomic } from "../log/atomic.ts";
 import { findTrainingCheckpoint } from "../train/checkpoint.ts";
 import { baseDir, type GridRun, runArgs } from "./expand.ts";
 import type { BaseStep, GridSpec } from "./spec.ts";
+import { pathExists } from "../util/fs.ts";
 
 /** The marker a finished run holds. */
 export const DONE_FILE = "grid_done.json";
@@ -44,15 +45,6 @@ export interface RunDone {
   summary: unknown;
 }
 
-async function _exists(p: string): Promise<boolean> {
-  try {
-    await Deno.stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Where a run stands: finished, interrupted after a checkpoint, or to start.
  *
@@ -60,8 +52,8 @@ async function _exists(p: string): Promise<boolean> {
  * @returns its state.
  */
 export async function runState(run: GridRun): Promise<RunState> {
-  if (await _exists(join(run.dir, DONE_FILE))) return "done";
-  if (await _exists(run.dir) && await findTrainingCheckpoint(run.dir) !== null) return "resumable";
+  if (pathExists(join(run.dir, DONE_FILE))) return "done";
+  if (pathExists(run.dir) && await findTrainingCheckpoint(run.dir) !== null) return "resumable";
   return "fresh";
 }
 
@@ -127,15 +119,15 @@ export async function buildBase(
   opts: SpawnOptions = {},
 ): Promise<boolean> {
   const dir = baseDir(grid, base);
-  if (await _exists(dir)) return false;
+  if (pathExists(dir)) return false;
   await Deno.mkdir(dirname(dir), { recursive: true });
   const lock = await Deno.open(`${dir}.lock`, { create: true, write: true });
   try {
     await lock.lock(true);
-    if (await _exists(dir)) return false; // built while we waited
+    if (pathExists(dir)) return false; // built while we waited
     const { code } = await _spawn(["run", "-A", base.script, ...base.args, "--out", dir], opts);
     if (code !== 0) throw new Error(`base ${base.name}: ${base.script} exited with ${code}`);
-    if (!await _exists(dir)) {
+    if (!pathExists(dir)) {
       throw new Error(`base ${base.name}: ${base.script} exited 0 but wrote no ${dir}`);
     }
     return true;
@@ -191,7 +183,7 @@ async function _runLocked(
 ): Promise<{ state: RunState; code: number }> {
   const state = await runState(run);
   if (state === "done") return { state, code: 0 };
-  if (state === "fresh" && await _exists(run.dir)) await Deno.remove(run.dir, { recursive: true });
+  if (state === "fresh" && pathExists(run.dir)) await Deno.remove(run.dir, { recursive: true });
   await Deno.mkdir(dirname(run.dir), { recursive: true });
   const args = ["run", "-A", grid.script, ...runArgs(grid, run), "--run-dir", run.dir];
   if (state === "resumable") args.push("--resume");

@@ -7,10 +7,9 @@
  * @module
  */
 import { join } from "node:path";
-import { MixedScenarioEnv } from "../env/mixed.ts";
 import { writeJsonAtomic } from "../log/atomic.ts";
 import type { BaseModelConfig } from "./base_schema.ts";
-import { buildBaseModel } from "./base_model.ts";
+import { baseModelOptions, buildBaseModel } from "./base_model.ts";
 import { pathExists } from "../util/fs.ts";
 
 /** The shape of a Qwen2-architecture base model. */
@@ -82,23 +81,14 @@ export async function ensureBaseModel(
   const t0 = performance.now();
   const b = recipe.base, s = recipe.shape;
   log(`base ${where.label}: building (${b.episodes} transcript episodes, ${b.steps} steps)`);
-  const made = await buildBaseModel(tmp, {
-    scenario: recipe.scenarios[0],
-    makeEnv: () => new MixedScenarioEnv(recipe.scenarios, { renderStyle: recipe.renderStyle }),
-    renderStyle: recipe.renderStyle,
-    episodes: b.episodes,
-    oracleFraction: b.oracle_fraction,
-    hidden: s.hidden,
-    layers: s.layers,
-    heads: s.heads,
-    kvHeads: s.kv_heads,
-    intermediate: s.intermediate,
-    merges: b.merges,
-    steps: b.steps,
-    batchSize: b.batch_size,
-    lr: b.lr,
-    seed: recipe.seed,
-  });
+  const made = await buildBaseModel(
+    tmp,
+    baseModelOptions({ ...b, ...s }, {
+      renderStyle: recipe.renderStyle,
+      seed: recipe.seed,
+      scenarios: recipe.scenarios,
+    }),
+  );
   const seconds = (performance.now() - t0) / 1000;
   await writeJsonAtomic(join(tmp, "recipe.json"), { recipe: JSON.parse(key), ...made, seconds });
   if (tmp !== dir) {

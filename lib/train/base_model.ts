@@ -15,6 +15,8 @@ import { Qwen2Model } from "../model/qwen2.ts";
 import { Tokenizer } from "../model/tokenizer.ts";
 import { pretrainOnTranscripts, tokenizeExamples } from "./pretrain.ts";
 import { renderTranscripts } from "./transcripts.ts";
+import { MixedScenarioEnv } from "../env/mixed.ts";
+import type { BaseModelConfig } from "./base_schema.ts";
 
 /** Options of {@link buildBaseModel}. */
 export interface BaseModelOptions {
@@ -44,6 +46,49 @@ export interface BaseModelOptions {
   seed: number;
   /** Called after every pre-training step. */
   onStep?: (step: number, loss: number) => void;
+}
+
+/**
+ * The {@link buildBaseModel} options of a config's `base` section.
+ *
+ * @param base the resolved `base` section (its `path` is ignored; shape fields may be overridden
+ *   by spreading another shape over it).
+ * @param context rendering, seed, and the scenarios whose play makes the transcripts (default
+ *   `base.scenario`; several mix into one corpus).
+ * @returns the options.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadConfig } from "../config/mod.ts";
+ * import { baseModelSchema } from "./base_schema.ts";
+ * import { baseModelOptions } from "./base_model.ts";
+ * const base = loadConfig(baseModelSchema, { overrides: ["steps=7", "kv_heads=1"] });
+ * const o = baseModelOptions(base, { renderStyle: "compact", seed: 3 });
+ * assert.deepEqual([o.scenario, o.steps, o.kvHeads, o.seed, o.makeEnv], ["FrozenLake-NoSlip", 7, 1, 3, undefined]);
+ * ```
+ */
+export function baseModelOptions(
+  base: BaseModelConfig,
+  context: { renderStyle: RenderStyle; seed: number; scenarios?: readonly string[] },
+): BaseModelOptions {
+  const { renderStyle, scenarios } = context;
+  return {
+    scenario: scenarios?.[0] ?? base.scenario,
+    makeEnv: scenarios ? () => new MixedScenarioEnv(scenarios, { renderStyle }) : undefined,
+    renderStyle,
+    episodes: base.episodes,
+    oracleFraction: base.oracle_fraction,
+    hidden: base.hidden,
+    layers: base.layers,
+    heads: base.heads,
+    kvHeads: base.kv_heads,
+    intermediate: base.intermediate,
+    merges: base.merges,
+    steps: base.steps,
+    batchSize: base.batch_size,
+    lr: base.lr,
+    seed: context.seed,
+  };
 }
 
 /**

@@ -17,6 +17,7 @@ import type { AdamW, AdamWState } from "../model/optim.ts";
 import type { Qwen2Model } from "../model/qwen2.ts";
 import { saveLora } from "../model/lora.ts";
 import { writeJsonAtomic } from "../log/atomic.ts";
+import { pathExists } from "../util/fs.ts";
 
 /** Contents of `trainer_state.json`. */
 export interface TrainerState {
@@ -40,15 +41,6 @@ export interface TrainerState {
 export const CHECKPOINT_DIR = "checkpoint";
 const _TMP = "checkpoint.tmp";
 const _OLD = "checkpoint.old";
-
-async function _exists(p: string): Promise<boolean> {
-  try {
-    await Deno.stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Save model, optimizer and trainer state into `runDir/checkpoint/` atomically.
@@ -85,7 +77,7 @@ export async function saveTrainingCheckpoint(
   await writeJsonAtomic(join(tmp, "trainer_state.json"), full);
   const dst = join(runDir, CHECKPOINT_DIR), old = join(runDir, _OLD);
   await Deno.remove(old, { recursive: true }).catch(() => {});
-  if (await _exists(dst)) await Deno.rename(dst, old);
+  if (pathExists(dst)) await Deno.rename(dst, old);
   await Deno.rename(tmp, dst);
   await Deno.remove(old, { recursive: true }).catch(() => {});
 }
@@ -99,7 +91,7 @@ export async function saveTrainingCheckpoint(
 export async function findTrainingCheckpoint(runDir: string): Promise<string | null> {
   for (const name of [CHECKPOINT_DIR, _OLD]) {
     const p = join(runDir, name);
-    if (await _exists(join(p, "trainer_state.json"))) return p;
+    if (pathExists(join(p, "trainer_state.json"))) return p;
   }
   return null;
 }

@@ -39,6 +39,6 @@ export {
   type TokenizedExample,
   tokenizeExamples,
 } from "./pretrain.ts";
-export { type BaseModelOptions, buildBaseModel } from "./base_model.ts";
+export { type BaseModelOptions, baseModelOptions, buildBaseModel } from "./base_model.ts";
 export { type BaseModelConfig, baseModelSchema } from "./base_schema.ts";
 export { type BaseInfo, type BaseRecipe, type BaseShape, ensureBaseModel } from "./base_cache.ts";
