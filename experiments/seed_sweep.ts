@@ -10,7 +10,7 @@
  * a finished run is read, not run again; an interrupted one is resumed.
  *
  * Usage: `deno run -A experiments/seed_sweep.ts --seeds 1,2,3,4,5 --out runs/sweep [--jobs 2]
- * [--scenario FrozenLake-NoSlip] [-- DEMO FLAGS]`. Prints a table on stderr and one JSON line on
+ * [--scenario FrozenLake-NoSlip] [--bar 0.9] [-- DEMO FLAGS]`. Prints a table on stderr and one JSON line on
  * stdout.
  *
  * @module
@@ -28,6 +28,12 @@ const schema = c.object({
   out: c.string({ minLength: 1, doc: "folder of the runs (OUT/seed<S>)" }),
   jobs: c.int({ default: 1, min: 1, doc: "runs at a time" }),
   scenario: c.string({ default: "FrozenLake-NoSlip", doc: "evaluation scenario to summarise" }),
+  bar: c.float({
+    default: 0.9,
+    min: 0,
+    max: 1,
+    doc: "success a seed's final and last-3 mean must reach to count as held",
+  }),
 });
 
 function _parseSeeds(text: string | undefined): number[] {
@@ -95,7 +101,7 @@ async function main(): Promise<void> {
   const extra = cut < 0 ? [] : args.slice(cut + 1);
   const parsed = parseConfigArgs(schema, own, {
     usage: "deno run -A experiments/seed_sweep.ts --seeds 1,2,3,4,5 --out DIR [--jobs N] " +
-      "[--scenario NAME] [-- DEMO FLAGS]",
+      "[--scenario NAME] [--bar 0.9] [-- DEMO FLAGS]",
   });
   if (parsed.help !== undefined) {
     console.log(parsed.help);
@@ -118,7 +124,7 @@ async function main(): Promise<void> {
   const outcomes = seeds.map((s) =>
     seedOutcome(dirOf(s), values.scenario, { seed: s, seconds: seconds.get(s)! })
   );
-  const summary = summarizeSweep(outcomes);
+  const summary = summarizeSweep(outcomes, values.bar);
   console.error(sweepTable(outcomes, summary));
   console.log(JSON.stringify({
     out: values.out,
