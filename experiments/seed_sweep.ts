@@ -10,8 +10,8 @@
  * a finished run is read, not run again; an interrupted one is resumed.
  *
  * Usage: `deno run -A experiments/seed_sweep.ts --seeds 1,2,3,4,5 --out runs/sweep [--jobs 2]
- * [--scenario FrozenLake-NoSlip] [--bar 0.9] [-- DEMO FLAGS]`. Prints a table on stderr and one JSON line on
- * stdout.
+ * [--scenario FrozenLake-NoSlip] [--bar 0.9] [-- DEMO FLAGS]`. Prints a table on stderr and one
+ * JSON line on stdout.
  *
  * @module
  */
