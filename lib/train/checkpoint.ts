@@ -88,12 +88,10 @@ export async function saveTrainingCheckpoint(
  * @param runDir the run directory.
  * @returns the folder, or null when the run has none.
  */
-export async function findTrainingCheckpoint(runDir: string): Promise<string | null> {
-  for (const name of [CHECKPOINT_DIR, _OLD]) {
-    const p = join(runDir, name);
-    if (pathExists(join(p, "trainer_state.json"))) return p;
-  }
-  return null;
+export function findTrainingCheckpoint(runDir: string): Promise<string | null> {
+  const found = [CHECKPOINT_DIR, _OLD].map((name) => join(runDir, name))
+    .find((p) => pathExists(join(p, "trainer_state.json")));
+  return Promise.resolve(found ?? null);
 }
 
 /**
