@@ -33,13 +33,14 @@ const _BINARIES = [
   "sinfo",
 ];
 
-function _onPath(name: string): boolean {
+/** The program's path: on PATH, or in /usr/sbin or /sbin (the daemons' home, often not on PATH). */
+function _which(name: string): string | null {
   for (const d of (Deno.env.get("PATH") ?? "").split(":").concat(["/usr/sbin", "/sbin"])) {
     try {
-      if (Deno.statSync(join(d, name)).isFile) return true;
+      if (d && Deno.statSync(join(d, name)).isFile) return join(d, name);
     } catch { /* next */ }
   }
-  return false;
+  return null;
 }
 
 /**
@@ -48,7 +49,7 @@ function _onPath(name: string): boolean {
  * @returns the reason, or null.
  */
 export function clusterUnavailable(): string | null {
-  const missing = _BINARIES.filter((b) => !_onPath(b));
+  const missing = _BINARIES.filter((b) => _which(b) === null);
   if (missing.length) {
     return `Slurm/munge not installed (missing ${missing.join(", ")}; run deno task setup --slurm)`;
   }
@@ -57,8 +58,12 @@ export function clusterUnavailable(): string | null {
 }
 
 async function _run(cmd: string, args: string[], env: Record<string, string> = {}) {
-  const out = await new Deno.Command(cmd, { args, env, stdout: "piped", stderr: "piped" })
-    .output();
+  const out = await new Deno.Command(_which(cmd) ?? cmd, {
+    args,
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
   const dec = new TextDecoder();
   return { ok: out.success, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
