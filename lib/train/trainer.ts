@@ -95,6 +95,11 @@ export function evalOutcomes(summary: TrainSummary): EvalOutcome[] {
 export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<TrainSummary> {
   const started = performance.now();
   if (!cfg.model.path) throw new Error("train: model.path is empty; give a checkpoint folder");
+  if (cfg.msgrpo.entropy_target !== null && !(cfg.msgrpo.entropy_coef > 0)) {
+    throw new Error(
+      "train: msgrpo.entropy_target needs msgrpo.entropy_coef > 0 (the coefficient it starts from)",
+    );
+  }
   const makeEnv = opts.makeEnv ??
     (() => getScenario(cfg.env.scenario).makeEnv({ renderStyle: cfg.env.render_style }));
   const evalScenarios = cfg.eval.scenarios.map(getScenario);

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { readTable } from "../../lib/log/mod.ts";
 import { train } from "../../lib/train/trainer.ts";
 import { tinyBase, tinyConfig, tinyLake } from "./_tiny.ts";
+import { loadConfig } from "../../lib/config/mod.ts";
+import { trainSchema } from "../../lib/train/schema.ts";
 
 /** Sampled-token entropy of every update of a tiny run (null where no update was made). */
 async function entropies(overrides: string[]): Promise<(number | null)[]> {
@@ -41,4 +43,14 @@ Deno.test("train() with an entropy target keeps the sampled-token entropy above 
   for (const [i, h] of late.entries()) {
     assert.ok(h !== null && h >= floor, `iteration ${i + 11}: entropy ${h} below ${floor}`);
   }
+});
+
+Deno.test("train() refuses an entropy target without a starting coefficient, naming both keys", async () => {
+  const cfg = loadConfig(trainSchema, {
+    overrides: ["model.path=/no/such/msgrpo/checkpoint", "msgrpo.entropy_target=0.2"],
+  });
+  await assert.rejects(
+    train(cfg, { runDir: "/no/such/msgrpo/run", progress: false }),
+    /msgrpo\.entropy_target needs msgrpo\.entropy_coef > 0/,
+  );
 });
