@@ -221,7 +221,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
       );
       const t2 = performance.now();
       const target = cfg.msgrpo.entropy_target;
-      if (target !== null && entropyCoef > 0) {
+      if (target !== null) {
         entropyCoef = nextEntropyCoef(entropyCoef, outcome.entropy, {
           target,
           rate: cfg.msgrpo.entropy_coef_rate,
