@@ -124,14 +124,16 @@ export async function generate(
     new Rng(opts.rowSeeds ? opts.rowSeeds[i] : deriveSeed(opts.seed, i))
   );
   // One cache row per distinct sequence ("node"); `nodeOf[row]` is the row's node.
-  const distinct = new Map<string, number>();
+  const distinct = new Map<string, number>(), unique: number[][] = [];
   let nodeOf = prompts.map((p) => {
     const key = p.join(",");
     let n = distinct.get(key);
-    if (n === undefined) distinct.set(key, n = distinct.size);
+    if (n === undefined) {
+      distinct.set(key, n = unique.length);
+      unique.push(p);
+    }
     return n;
   });
-  const unique = [...distinct.keys()].map((_, n) => prompts[nodeOf.indexOf(n)]);
   const pMax = Math.max(...unique.map((p) => p.length));
   let input = unique.map((p) => [...new Array(pMax - p.length).fill(0), ...p]);
   let mask: number[][] | undefined = unique.map((

@@ -6,8 +6,19 @@ import { makeCheckpoint } from "../../lib/model/make_model.ts";
 
 const _ROOT = new URL("../../", import.meta.url).pathname;
 
-/** Write the tiny byte-tokenizer checkpoint every serve test uses. */
-export async function makeTinyModel(dir: string, seed = 7): Promise<string> {
+/**
+ * Write the tiny byte-tokenizer checkpoint every serve test uses.
+ *
+ * @param dir the folder.
+ * @param seed the weights' seed.
+ * @param extra other checkpoint options (e.g. `vocab` beyond the tokenizer for padding rows).
+ * @returns `dir`.
+ */
+export async function makeTinyModel(
+  dir: string,
+  seed = 7,
+  extra: { vocab?: number; initStd?: number } = {},
+): Promise<string> {
   await makeCheckpoint(dir, {
     hidden: 32,
     layers: 2,
@@ -16,6 +27,7 @@ export async function makeTinyModel(dir: string, seed = 7): Promise<string> {
     intermediate: 64,
     tokenizer: "byte",
     seed,
+    ...extra,
   });
   return dir;
 }

@@ -6,29 +6,17 @@
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { initBackend } from "../../lib/engine/backend.ts";
-import { makeCheckpoint } from "../../lib/model/make_model.ts";
 import { Qwen2Model } from "../../lib/model/qwen2.ts";
 import { Tokenizer } from "../../lib/model/tokenizer.ts";
 import { LapPolicy } from "../../lib/policy/lap.ts";
 import { createServer } from "../../lib/serve/server.ts";
 import type { RowHooks, RowOptions, ServedPolicy, ServeInput } from "../../lib/serve/types.ts";
-import { startServeProcess } from "./_helpers.ts";
+import { makeTinyModel, startServeProcess } from "./_helpers.ts";
 
 /** A random checkpoint with 41 padding rows past its byte tokenizer, as real Qwen2.5 has. */
 async function paddedCheckpoint(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "msgrpo-oai-" });
-  await makeCheckpoint(dir, {
-    vocab: 300,
-    hidden: 32,
-    layers: 2,
-    heads: 4,
-    kvHeads: 2,
-    intermediate: 64,
-    tokenizer: "byte",
-    seed: 11,
-    initStd: 0.3,
-  });
-  return dir;
+  return makeTinyModel(dir, 11, { vocab: 300, initStd: 0.3 });
 }
 
 const MESSAGES = [
