@@ -37,3 +37,11 @@ export { rope, ropeComposite } from "./ops_rope.ts";
 export { inPlaceKvWrites, writeKvRows } from "./ops_kvcache.ts";
 export { type AdamWHyper, adamwUpdate } from "./adamw.ts";
 export { webGpuUnavailableReason } from "./webgpu.ts";
+export { type WebGpuAdapterInfo, webGpuAdapterInfo } from "./webgpu.ts";
+export {
+  type MemorySource,
+  type PeakMemory,
+  releaseBufferPool,
+  trackPeakMemory,
+} from "./memory.ts";
+export { deviceDescription } from "./device.ts";

@@ -40,6 +40,25 @@ function ensureRuntimeDir(): void {
 
 let registered = false;
 
+/** What the WebGPU adapter says about itself (fields may be empty strings). */
+export interface WebGpuAdapterInfo {
+  /** e.g. "nvidia", "mesa". */
+  vendor: string;
+  /** e.g. "hopper", "". */
+  architecture: string;
+  /** e.g. "NVIDIA H100 80GB HBM3", "llvmpipe (LLVM 15.0.6, 256 bits)". */
+  device: string;
+  /** Driver description. */
+  description: string;
+}
+
+let adapterInfo: WebGpuAdapterInfo | null = null;
+
+/** The adapter the webgpu backend runs on, or null before it has been initialised. */
+export function webGpuAdapterInfo(): WebGpuAdapterInfo | null {
+  return adapterInfo;
+}
+
 /**
  * Replace the backend's `uploadToGPU` (values held on the CPU → a GPU storage buffer) with one
  * that writes through `device.queue.writeBuffer`. Tensors without CPU values, already on the
@@ -158,6 +177,13 @@ export async function initWebGpu(): Promise<void> {
         maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
       },
     });
+    const info = adapter.info ?? {};
+    adapterInfo = {
+      vendor: String(info.vendor ?? ""),
+      architecture: String(info.architecture ?? ""),
+      device: String(info.device ?? ""),
+      description: String(info.description ?? ""),
+    };
     _reportDeviceErrors(device);
     const backend = new mod.WebGPUBackend(device, adapter.info);
     useWriteBufferUploads(backend, device);

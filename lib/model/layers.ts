@@ -170,6 +170,7 @@ function _swapLast(x: tf.Tensor): tf.Tensor {
  * ```
  */
 export function matMul<T extends tf.Tensor>(a: T, b: tf.Tensor): T {
+  if (isFrozen(b) && !isFrozen(a)) return _matMulFrozen(a, b) as T;
   if (matMulUsesFlags()) return tf.matMul(a, b) as T;
   const f = tf.customGrad(
     (...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -185,6 +186,37 @@ export function matMul<T extends tf.Tensor>(a: T, b: tf.Tensor): T {
     },
   );
   return f(a, b) as T;
+}
+
+/**
+ * Whether `t` is a frozen parameter: a `tf.Variable` with `trainable` false (the base weights
+ * under LoRA, a reference model). {@link matMul} and {@link linear} compute no gradient for a
+ * frozen right operand — tfjs's `customGrad` (and its fused matmul) would otherwise compute
+ * every input's gradient, a weight-sized `xᵀ dy` per projection per step that is then dropped.
+ *
+ * @param t a tensor.
+ * @returns true for a non-trainable variable.
+ */
+export function isFrozen(t: tf.Tensor): boolean {
+  return t instanceof tf.Variable && !t.trainable;
+}
+
+/** `x @ w` (or `x @ w + bias` fused) with a gradient for x only: `dx = dy wᵀ`. */
+function _matMulFrozen(x: tf.Tensor, w: tf.Tensor, bias?: tf.Tensor1D): tf.Tensor {
+  // Transpose flags where the kernel handles them (BLAS, WebGPU); stock wasm/cpu transpose first.
+  const flags = matMulUsesFlags() || tf.getBackend() === "webgpu";
+  const f = tf.customGrad(
+    (...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const xs = args[0] as tf.Tensor;
+      const value = bias ? tf.fused.matMul({ a: xs, b: w, bias }) : tf.matMul(xs, w);
+      return {
+        value,
+        gradFunc: (dy: tf.Tensor) =>
+          flags ? tf.matMul(dy, w, false, true) : tf.matMul(dy, _swapLast(w)),
+      };
+    },
+  );
+  return f(x);
 }
 
 /**
@@ -207,7 +239,10 @@ export function matMul<T extends tf.Tensor>(a: T, b: tf.Tensor): T {
  */
 export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor2D {
   // On the BLAS kernels the bias is the GEMM's starting output (one kernel instead of two).
-  if (b && blasKernelsActive()) return tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D;
+  if (b && blasKernelsActive()) {
+    if (isFrozen(w) && isFrozen(b) && !isFrozen(x)) return _matMulFrozen(x, w, b) as tf.Tensor2D;
+    return tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D;
+  }
   const y = matMul(x, w);
   if (!b) return y;
   return tf.tidy(() => tf.add(y, b)) as tf.Tensor2D;
