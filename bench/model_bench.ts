@@ -3,13 +3,24 @@
  * cross-entropy + backward + AdamW) and prefill on batch×seq tokens, and KV-cache decoding of 64
  * new tokens after a 32-token prompt for `batch` sequences. Prints one JSON line.
  *
- * `--torch` also runs bench/torch_bench.py (same shapes) with /usr/bin/python3 in the same
- * sitting and adds its figures and the ratios; PyTorch counts as its best per metric over 1 thread
- * and all cores, each with the user's environment and with the thread settings our engine gives
- * itself (`OPENBLAS_THREAD_TIMEOUT`, `OMP_WAIT_POLICY`).
+ * `--torch` also runs bench/torch_bench.py (same shapes, same LoRA) with /usr/bin/python3 in the
+ * same sitting, on CUDA when PyTorch sees a GPU (else its best over CPU thread settings; see
+ * bench/model_bench_torch.ts), and adds its figures (`torch`) and `*_vs_torch` ratios.
+ *
+ * `--lora-rank R` (R ≥ 1): the train step updates only rank-R adapters on `--lora-targets`
+ * (default: all attention and MLP projections; `attn`: q/k/v/o as the trainer), base frozen, so
+ * AdamW keeps moments for the adapters only (`optimizer_state_values`).
+ *
+ * Memory: `peak_gpu_gib` is the backend's own peak (webgpu: bytes of GPU buffers tfjs's buffer
+ * manager holds, pool included; null on CPU backends, whose figure is `peak_memory_gib` with
+ * `memory_source` wasm-heap or tensors; see lib/engine/memory.ts); `nvidia_smi_peak_gib` is the
+ * card's memory.used sampled every 0.5 s by nvidia-smi during our part of the run (whole card,
+ * every process; null without nvidia-smi). `device` names the adapter or CPU. The buffer pool is
+ * released between the train phase and the inference phases, as the trainer does.
  *
  * Usage: `deno task bench:model -- --vocab 512 --hidden 256 --layers 4 --heads 4 --kv-heads 2
- *   --intermediate 512 --batch 8 --seq 128 [--backend fast] [--steps 5] [--torch] [--train 0]`
+ *   --intermediate 512 --batch 8 --seq 128 [--backend fast] [--steps 5] [--torch] [--train 0]
+ *   [--lora-rank 16] [--lora-targets all|attn|q_proj,v_proj,…]`
  * (`--train 0`: inference only, for models too large to train in memory; `--quick-init 1`: fill
  * the random weights with a fast xorshift uniform of the same std instead of the seeded normal
  * generator, which takes minutes at billions of parameters; throughput does not depend on the
@@ -29,69 +40,24 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { parseArgs } from "node:util";
-import { fileURLToPath } from "node:url";
 import { adamwUpdate } from "../lib/engine/adamw.ts";
 import { backendDescription, initBackend, parseBackendName } from "../lib/engine/backend.ts";
 import { loadBlas } from "../lib/engine/blas.ts";
-import { engineEnv } from "../lib/engine/engine_env.ts";
+import { deviceDescription } from "../lib/engine/device.ts";
+import { releaseBufferPool, trackPeakMemory } from "../lib/engine/memory.ts";
 import { tokenLogprobs } from "../lib/engine/ops_logprobs.ts";
 import { expectedTensorShapes, type Weights } from "../lib/model/checkpoint.ts";
 import { parseConfig, type Qwen2Config } from "../lib/model/config.ts";
 import { KVCache } from "../lib/model/kv_cache.ts";
+import { attachLora } from "../lib/model/lora.ts";
 import { randomWeights } from "../lib/model/make_model.ts";
 import { Qwen2Model } from "../lib/model/qwen2.ts";
 import { Rng } from "../lib/util/rng.ts";
+import { BENCH_LORA_ALPHA, type BenchOptions, parseBenchArgs } from "./model_bench_args.ts";
+import { runTorch, torchRatios } from "./model_bench_torch.ts";
+import { startNvidiaSmi } from "./nvidia_smi.ts";
 
-const INT_OPTS = [
-  ["vocab", 512],
-  ["hidden", 256],
-  ["layers", 4],
-  ["heads", 4],
-  ["kv-heads", 2],
-  ["intermediate", 512],
-  ["batch", 8],
-  ["seq", 128],
-  ["steps", 5],
-  ["warmup", 2],
-  ["seed", 0],
-  ["prompt", 32],
-  ["new", 64],
-  ["train", 1],
-  ["quick-init", 0],
-] as const;
-
-/** Parsed benchmark options. */
-export type BenchOptions = Record<(typeof INT_OPTS)[number][0], number> & {
-  backend: string;
-  torch: boolean;
-};
-
-/** Parse the command line (integers are validated, `--backend` through parseBackendName). */
-export function parseBenchArgs(args: string[]): BenchOptions {
-  const options: Record<string, { type: "string" | "boolean" }> = {
-    backend: { type: "string" },
-    torch: { type: "boolean" },
-  };
-  for (const [k] of INT_OPTS) options[k] = { type: "string" };
-  // `deno task bench:model -- …` forwards the separator itself.
-  const rest = args[0] === "--" ? args.slice(1) : args;
-  const { values } = parseArgs({ args: rest, options, allowPositionals: false });
-  const out: Record<string, unknown> = {
-    backend: parseBackendName(values.backend as string | undefined),
-    torch: !!values.torch,
-  };
-  for (const [k, d] of INT_OPTS) {
-    const raw = values[k] as string | undefined;
-    const v = raw === undefined ? d : Number(raw);
-    if (!Number.isInteger(v) || v < 0) {
-      throw new Error(`--${k}: expected an integer ≥ 0, got "${raw}"`);
-    }
-    out[k] = v;
-  }
-  return out as BenchOptions;
-}
-
+export { type BenchOptions, parseBenchArgs } from "./model_bench_args.ts";
 /** Matmul FLOPs of one forward token-position plus causal attention, for `seq` positions. */
 function forwardFlops(o: BenchOptions, tokens: number, seq: number): number {
   const d = o.hidden / o.heads;
@@ -146,64 +112,11 @@ function quickWeights(config: Qwen2Config, seed: number): Weights {
   return out;
 }
 
-async function runTorchOnce(
-  o: BenchOptions,
-  threads: number,
-  engineSettings: boolean,
-): Promise<Record<string, number | string>> {
-  const script = fileURLToPath(new URL("./torch_bench.py", import.meta.url));
-  const args = [script, "--threads", String(threads)];
-  for (const [k] of INT_OPTS) args.push(`--${k}`, String(o[k]));
-  // The child inherits our environment, including the thread settings our engine gave itself
-  // (engineEnv); run PyTorch both with the user's own environment and with those settings.
-  const env = Deno.env.toObject();
-  if (!engineSettings) { for (const name of engineEnv.keys()) delete env[name]; }
-  const r = await new Deno.Command("/usr/bin/python3", {
-    args,
-    env,
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!r.success) {
-    const err = new TextDecoder().decode(r.stderr).trim().split("\n").pop();
-    throw new Error(`torch_bench.py --threads ${threads} failed: ${err}`);
-  }
-  const out = JSON.parse(new TextDecoder().decode(r.stdout).trim().split("\n").pop() ?? "{}");
-  return {
-    ...out,
-    env: engineSettings
-      ? [...engineEnv].map(([k, v]) => `${k}=${v}`).join(" ") || "default"
-      : "default",
-  };
-}
-
-/**
- * PyTorch figures for the same shapes, best per metric of 1 thread and all cores, each with the
- * user's environment and with our engine's thread settings (OpenMP threads suffer badly when the
- * cores are shared), or an error record.
- */
-async function runTorch(o: BenchOptions): Promise<Record<string, unknown>> {
-  try {
-    const runs = [];
-    const cores = navigator.hardwareConcurrency ?? 1;
-    for (const threads of cores > 1 ? [1, cores] : [1]) {
-      runs.push(await runTorchOnce(o, threads, false));
-      if (engineEnv.size > 0) runs.push(await runTorchOnce(o, threads, true));
-    }
-    const best: Record<string, unknown> = { params: runs[0].params, runs };
-    for (const k of ["train", "prefill", "decode"]) {
-      best[`${k}_tokens_per_s`] = Math.max(...runs.map((r) => Number(r[`${k}_tokens_per_s`])));
-    }
-    return best;
-  } catch (e) {
-    return { error: (e as Error).message };
-  }
-}
-
 /** Run the benchmark; returns the JSON record. */
 export async function benchModel(o: BenchOptions): Promise<Record<string, unknown>> {
   await initBackend(parseBackendName(o.backend));
+  const smi = startNvidiaSmi();
+  const memory = trackPeakMemory();
   const config = parseConfig({
     model_type: "qwen2",
     vocab_size: o.vocab,
@@ -227,6 +140,14 @@ export async function benchModel(o: BenchOptions): Promise<Record<string, unknow
   progress("weights generated");
   const model = Qwen2Model.fromWeights(config, weights);
   weights.clear();
+  if (o["lora-rank"] > 0) {
+    attachLora(model, {
+      r: o["lora-rank"],
+      alpha: BENCH_LORA_ALPHA,
+      seed: o.seed,
+      targetModules: o.loraTargets,
+    });
+  }
   progress("model built (weights generated and uploaded)");
   const rng = new Rng(o.seed + 1);
   const ids = Array.from(
@@ -247,6 +168,7 @@ export async function benchModel(o: BenchOptions): Promise<Record<string, unknow
       return tf.neg(tf.mean(tokenLogprobs(logits, targets))) as tf.Scalar;
     }, vars);
     step++;
+    memory.sample();
     vars.forEach((v, i) =>
       adamwUpdate(v, grads[v.name], moments[i][0], moments[i][1], step, {
         lr: 1e-3,
@@ -273,6 +195,9 @@ export async function benchModel(o: BenchOptions): Promise<Record<string, unknow
     for (let i = 0; i < o.warmup; i++) await train();
     trainS = await time(train, o.steps);
     progress("train measured");
+    // Phase change, as in the trainer (update → generation): give the pool's buffers back.
+    memory.sample();
+    await releaseBufferPool();
   }
   // Argmax of the last position, read back (what generation needs from a forward pass).
   const pick = async (logits: tf.Tensor3D) => {
@@ -305,12 +230,24 @@ export async function benchModel(o: BenchOptions): Promise<Record<string, unknow
   const trainFlops = 3 * forwardFlops(o, n, o.seq);
   const gflops = o.train === 0 ? null : trainFlops / trainS / 1e9;
   const peak = sgemmPeak();
+  const peakBytes = memory.peakBytes();
+  memory.stop();
+  const smiGib = await smi.stop();
   const rec: Record<string, unknown> = {
     params: model.numParameters(),
+    trainable_params: vars.reduce((a, v) => a + v.size, 0),
+    lora_rank: o["lora-rank"],
+    lora_targets: o["lora-rank"] > 0 ? o.loraTargets : null,
+    optimizer_state_values: 2 * moments.reduce((a, m) => a + m[0].size, 0),
     train_tokens_per_s: o.train === 0 ? null : n / trainS,
     prefill_tokens_per_s: n / prefillS,
     decode_tokens_per_s: (o.batch * o.new) / decodeS,
     backend: backendDescription(),
+    device: deviceDescription(),
+    peak_gpu_gib: memory.gpu ? peakBytes / 2 ** 30 : null,
+    peak_memory_gib: peakBytes / 2 ** 30,
+    memory_source: memory.source,
+    nvidia_smi_peak_gib: smiGib,
     gflops,
     sgemm_peak_share: peak === null || gflops === null ? null : gflops / peak,
     sgemm_peak_gflops: peak,
@@ -330,12 +267,7 @@ export async function benchModel(o: BenchOptions): Promise<Record<string, unknow
   if (o.torch) {
     const t = await runTorch(o);
     rec.torch = t;
-    if (!("error" in t)) {
-      for (const k of ["train", "prefill", "decode"]) {
-        rec[`${k}_vs_torch`] = (rec[`${k}_tokens_per_s`] as number) /
-          (t[`${k}_tokens_per_s`] as number);
-      }
-    }
+    if (!("error" in t)) torchRatios(rec, t);
   }
   return rec;
 }

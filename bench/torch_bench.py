@@ -11,7 +11,16 @@ Run with the system interpreter (Debian python3-torch + libopenblas0-pthread):
 at PyTorch's default (off for matmul; the JSON records the setting), eager mode (no
 torch.compile, no fused attention), `torch.cuda.synchronize()` inside every timed region. Decode
 keeps the picked tokens on the GPU (no per-token read-back, unlike model_bench.ts, whose forward
-takes token ids from the host). `--quick-init` is accepted for model_bench.ts's sake and ignored.
+takes token ids from the host). `--device auto` (the default) takes CUDA when
+`torch.cuda.is_available()`, else the CPU. `--quick-init` is accepted for model_bench.ts's sake
+and ignored.
+
+`--lora-rank R` (R >= 1) trains only rank-R adapters on the projections named by
+`--lora-targets` (default all seven; `attn` = q/k/v/o), written by hand here (no peft):
+`y = W x + b + (alpha / R) * B (A x)`, A Kaiming-uniform with bound 1/sqrt(in) as PEFT, B zero,
+alpha 16; every base parameter has `requires_grad = False` and AdamW gets only the adapters.
+The JSON line reports `device`, `params` (base parameters, tied head once), `trainable_params`,
+`lora_rank`, and on CUDA `peak_gpu_gib` (`torch.cuda.max_memory_allocated`; null on the CPU).
 """
 import argparse
 import json
@@ -31,6 +40,52 @@ class RMSNorm(torch.nn.Module):
 
     def forward(self, x):
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+LORA_TARGETS = ["q", "k", "v", "o", "gate", "up", "down"]
+HF_NAMES = {"q_proj": "q", "k_proj": "k", "v_proj": "v", "o_proj": "o", "gate_proj": "gate",
+            "up_proj": "up", "down_proj": "down"}
+
+
+class LoRALinear(torch.nn.Module):
+    """A frozen Linear plus a trainable low-rank update: base(x) + scale * (x A^T) B^T."""
+
+    def __init__(self, base, r, alpha):
+        super().__init__()
+        self.base = base
+        for p in base.parameters():
+            p.requires_grad_(False)
+        dev = base.weight.device
+        bound = 1 / math.sqrt(base.in_features)
+        self.a = torch.nn.Parameter(torch.empty(r, base.in_features, device=dev).uniform_(-bound, bound))
+        self.b = torch.nn.Parameter(torch.zeros(base.out_features, r, device=dev))
+        self.scale = alpha / r
+
+    def forward(self, x):
+        return self.base(x) + ((x @ self.a.t()) @ self.b.t()) * self.scale
+
+
+def parse_targets(raw):
+    if raw == "all":
+        return list(LORA_TARGETS)
+    if raw == "attn":
+        return ["q", "k", "v", "o"]
+    out = []
+    for part in raw.split(","):
+        if part.strip() not in HF_NAMES:
+            raise SystemExit(f"--lora-targets: unknown module {part!r}; expected all, attn or "
+                             f"a comma list of {', '.join(HF_NAMES)}")
+        out.append(HF_NAMES[part.strip()])
+    return out
+
+
+def attach_lora(m, r, targets, alpha=16.0):
+    """Freeze every base parameter and wrap the target projections of every layer."""
+    for p in m.parameters():
+        p.requires_grad_(False)
+    for layer in m.layers:
+        for t in targets:
+            setattr(layer, t, LoRALinear(getattr(layer, t), r, alpha))
 
 
 def rotate_half(x):
@@ -125,10 +180,13 @@ def main():
     for k, v in [("vocab", 512), ("hidden", 256), ("layers", 4), ("heads", 4), ("kv-heads", 2),
                  ("intermediate", 512), ("batch", 8), ("seq", 128), ("steps", 5), ("warmup", 2),
                  ("seed", 0), ("threads", os.cpu_count() or 1), ("prompt", 32), ("new", 64),
-                 ("train", 1), ("quick-init", 0)]:
+                 ("train", 1), ("quick-init", 0), ("lora-rank", 0)]:
         p.add_argument("--" + k, type=int, default=v)
-    p.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]")
+    p.add_argument("--device", default="auto", help="auto (default: cuda when available), cpu or cuda[:N]")
+    p.add_argument("--lora-targets", default="all", help="all, attn or a comma list of *_proj names")
     a = p.parse_args()
+    if a.device == "auto":
+        a.device = "cuda" if torch.cuda.is_available() else "cpu"
     dev = torch.device(a.device)
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
@@ -137,7 +195,11 @@ def main():
             m = Model(a)
     else:
         m = Model(a).to(dev)
-    opt = torch.optim.AdamW(m.parameters(), lr=1e-3, weight_decay=0.01)
+    params = sum(p.numel() for p in m.parameters())
+    if a.lora_rank > 0:
+        attach_lora(m, a.lora_rank, parse_targets(a.lora_targets))
+    trainable = [p for p in m.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(trainable, lr=1e-3, weight_decay=0.01)
     ids = torch.randint(0, a.vocab, (a.batch, a.seq + 1)).to(dev)
     x, y = ids[:, :-1], ids[:, 1:]
 
@@ -179,7 +241,11 @@ def main():
     decode_s = min(decode() for _ in range(a.steps))
     n = a.batch * a.seq
     rec = {
-        "params": sum(p.numel() for p in m.parameters()),
+        "params": params,
+        "trainable_params": sum(p.numel() for p in trainable),
+        "lora_rank": a.lora_rank,
+        "device": f"cpu: {os.cpu_count()} cores",
+        "peak_gpu_gib": None,
         "train_tokens_per_s": n / train_s if train_s else None,
         "prefill_tokens_per_s": n / prefill_s,
         "decode_tokens_per_s": a.batch * a.new / decode_s,
@@ -191,6 +257,8 @@ def main():
         rec["matmul_allow_tf32"] = torch.backends.cuda.matmul.allow_tf32
         rec["float32_matmul_precision"] = torch.get_float32_matmul_precision()
         rec["max_memory_allocated_gib"] = torch.cuda.max_memory_allocated(dev) / 2**30
+        rec["peak_gpu_gib"] = rec["max_memory_allocated_gib"]
+        rec["device"] = f"cuda: {torch.cuda.get_device_name(dev)}"
     print(json.dumps(rec))
 
 
