@@ -136,7 +136,11 @@ async function main(): Promise<number> {
   const want: string[] = [];
   if (!hasBlas) want.push("libopenblas0-pthread");
   if (!hasGcc && !values["no-native"]) want.push("gcc", "libc6-dev");
-  if (values.torch && !await dpkgInstalled("python3-torch")) want.push("python3-torch");
+  // A PyTorch already importable (e.g. a CUDA build from pip on a GPU machine) is kept.
+  if (
+    values.torch && !await dpkgInstalled("python3-torch") &&
+    !await run("/usr/bin/python3", ["-c", "import torch"], true)
+  ) want.push("python3-torch");
   if (values.webgpu) {
     for (const p of ["mesa-vulkan-drivers", "libvulkan1"]) {
       if (!await dpkgInstalled(p)) want.push(p);

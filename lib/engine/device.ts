@@ -1,7 +1,8 @@
 /**
  * One-line description of the hardware the active backend computes on, for benchmark lines:
- * the WebGPU adapter (`webgpu: NVIDIA H100 80GB HBM3 (nvidia, hopper)`; lavapipe reads
- * `llvmpipe (LLVM …)`) or the CPU model and core count (`cpu: AMD EPYC 7B13 x2`).
+ * the WebGPU adapter's description with its PCI ids (lavapipe:
+ * `webgpu: llvmpipe (LLVM 15.0.6, 256 bits) (vendor 0x10005, device 0x0)`) or the CPU model and
+ * core count (`cpu: AMD EPYC 7B13 x2`).
  *
  * @example
  * ```ts
@@ -30,15 +31,21 @@ function _cpuModel(): string {
 /**
  * Describe the device of the active tfjs backend.
  *
- * @returns `webgpu: <adapter> (<vendor>, <architecture>)` on webgpu, else
+ * @returns `webgpu: <description> (vendor 0x…, device 0x…)` on webgpu, else
  *   `cpu: <model> x<cores>`.
  */
 export function deviceDescription(): string {
   const info = tf.getBackend() === "webgpu" ? webGpuAdapterInfo() : null;
   if (info) {
-    const name = info.device || info.description || "unknown adapter";
-    const extra = [info.vendor, info.architecture].filter((x) => x !== "").join(", ");
-    return `webgpu: ${name}${extra ? ` (${extra})` : ""}`;
+    const name = info.description || info.device || "unknown adapter";
+    // Deno reports PCI ids as decimal strings (Mesa lavapipe: vendor 65541, device 0).
+    const hex = (x: string) => /^\d+$/.test(x) ? `0x${Number(x).toString(16)}` : x;
+    const extra = [
+      info.vendor && `vendor ${hex(info.vendor)}`,
+      info.device && info.device !== name && `device ${hex(info.device)}`,
+      info.architecture,
+    ].filter((x) => x);
+    return `webgpu: ${name}${extra.length ? ` (${extra.join(", ")})` : ""}`;
   }
   return `cpu: ${_cpuModel()} x${navigator.hardwareConcurrency ?? 1}`;
 }

@@ -121,7 +121,10 @@ export async function releaseBufferPool(): Promise<number> {
   const bm = _bufferManager();
   if (!bm) return 0;
   const backend = tf.backend() as Any;
-  backend.submitQueue?.();
+  // Flush as tfjs's own reads do: close the open pass and submit (an empty encoder is fine).
+  backend.ensureCommandEncoderReady();
+  backend.endComputePassEncoder();
+  backend.submitQueue();
   await backend.device?.queue?.onSubmittedWorkDone?.();
   let bytes = 0;
   // Keep the map's keys: tfjs's releaseBuffer returns early (without accounting) on an empty map.
