@@ -5,6 +5,10 @@
  * continues from the last checkpoint exactly: seeds derive from (seed, iteration), so a resumed run
  * writes the same tables as an uninterrupted one.
  *
+ * With `model.lora_rank` > 0 only the adapters train: the base is frozen, gets no gradient and no
+ * AdamW moments. On `--backend webgpu` the buffers tfjs pools for one phase's tensor shapes are
+ * released to the device between generation and update (lib/engine/memory.ts).
+ *
  * @module
  */
 import { join } from "node:path";
@@ -12,6 +16,7 @@ import { getScenario } from "../env/scenarios.ts";
 import type { TextEnv } from "../env/tsmg.ts";
 import { closeRunTables, openRunTables, ProgressBar, type RunTableWriters } from "../log/mod.ts";
 import { AdamW } from "../model/optim.ts";
+import { releaseBufferPool } from "../engine/memory.ts";
 import { attachLora, loadLora } from "../model/lora.ts";
 import { Qwen2Model } from "../model/qwen2.ts";
 import { Tokenizer } from "../model/tokenizer.ts";
@@ -212,6 +217,9 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
           cfg.msgrpo.replay_threshold,
         );
       }
+      // Phase change (generation → update → generation): on webgpu, give the buffers tfjs pooled
+      // for one phase's shapes back to the device (a no-op on other backends).
+      await releaseBufferPool();
       const t1 = performance.now();
       const prepared = prepareUpdate(episodes, prepareOptions(cfg, it, entropyCoef));
       const outcome = await msgrpoUpdate(
@@ -219,6 +227,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
         prepared,
         updateOptions(cfg, entropyCoef),
       );
+      await releaseBufferPool();
       const t2 = performance.now();
       const target = cfg.msgrpo.entropy_target;
       if (target !== null) {
