@@ -117,19 +117,8 @@ export async function ensureScaleBases(
   const small = cfg.base.path
     ? await _given(cfg.base.path)
     : await build(cfg.base, cfg.base, "small");
-  const b = largeRecipe(cfg, "large");
-  const large = cfg.large.path
-    ? await _given(cfg.large.path)
-    : await build(b.base, b.shape, "large");
-  let long: ScaleBase | null = null;
-  if (cfg.large_long.enabled) {
-    const r = largeRecipe(cfg, "large_long");
-    long = cfg.large_long.path
-      ? await _given(cfg.large_long.path)
-      : await build(r.base, r.shape, "large_long");
-  }
-  for (const [name, l] of [["large", large], ["large_long", long]] as const) {
-    if (l === null) continue;
+  // each large base is checked as soon as it exists, before the next (longer) build starts
+  const check = (name: string, l: ScaleBase) => {
     const ratio = l.parameters / small.parameters;
     if (ratio < cfg.min_ratio) {
       throw new Error(
@@ -138,6 +127,22 @@ export async function ensureScaleBases(
           `(min_ratio ${cfg.min_ratio}); enlarge large.* or shrink base.*`,
       );
     }
+    return l;
+  };
+  const b = largeRecipe(cfg, "large");
+  const large = check(
+    "large",
+    cfg.large.path ? await _given(cfg.large.path) : await build(b.base, b.shape, "large"),
+  );
+  let long: ScaleBase | null = null;
+  if (cfg.large_long.enabled) {
+    const r = largeRecipe(cfg, "large_long");
+    long = check(
+      "large_long",
+      cfg.large_long.path
+        ? await _given(cfg.large_long.path)
+        : await build(r.base, r.shape, "large_long"),
+    );
   }
   return {
     small: { path: small.path, parameters: small.parameters },
