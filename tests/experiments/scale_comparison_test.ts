@@ -19,12 +19,6 @@ Deno.test("scale_comparison --setup cpu trains the small base on NoSlip and eval
     join(tmp, "bases"),
     ...TINY_FLAGS,
     ...TINY_LARGE_FLAGS,
-    "--large.steps",
-    "30",
-    "--large_long.steps",
-    "40",
-    "--large_long.episodes",
-    "160",
     "--msgrpo.iterations",
     "2",
     "--eval.every",
@@ -123,6 +117,8 @@ Deno.test("scale_comparison --setup cpu refuses a large base under min_ratio × 
     "1",
     "--large.intermediate",
     "64",
+    "--large.steps",
+    "2",
   ]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /min_ratio 8/);
