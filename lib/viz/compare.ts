@@ -88,6 +88,13 @@ function _estimate(points: readonly RunPoint[]): Estimate | null {
  *   "success",
  * );
  * assert.deepEqual(t[0].relativeImprovement, 1);
+ * const l = comparisonTable([row("a", 10, true)], [row("big", 0, true)], "success", [
+ *   row("big/baseline_long", 0, true),
+ *   row("big/baseline_long", 0, true),
+ *   row("big/baseline_long", 0, false),
+ *   row("big/baseline_long", 0, false),
+ * ]);
+ * assert.deepEqual([l[0].baselineLong?.mean, l[0].differenceLong, l[0].relativeImprovementLong], [0.5, 0.5, 1]);
  * ```
  */
 export function comparisonTable(
