@@ -11,11 +11,15 @@
  * notebook. Every run of every arm starts from the same base model (built once per recipe and
  * cached in `cache_dir`, seeded by `base_seed`).
  *
- * Defaults (`experiments/configs/ablation.yaml`): the tiny CPU setting of the main job —
- * a ~0.8M-parameter base built from the main job's transcripts (random moves, half of them
- * replaced by the planner's), trained with the main job's MS-GRPO settings on random 4x4 non-slippery
- * lakes, evaluated on FrozenLake-NoSlip and FrozenLake-Slippery — where rewards are sparse at
- * first, which is where the weighting should matter (`docs/algorithm.md`).
+ * Defaults (`experiments/configs/ablation.yaml`, pre-registered in `experiments/README.md`): the
+ * main job — its ~0.8M-parameter base (the main job's transcripts: random moves, half of them
+ * replaced by the planner's; built once with `base_seed`) and its MS-GRPO recipe, the `msgrpo`
+ * and `optim` sections of `recipe` (`frozen_lake_demo.yaml`, layered over this file so the recipe
+ * has one source of truth; its departures — replay of failed maps, cosine decay, entropy bonus —
+ * stay on in every arm) — trained on random 4x4 non-slippery lakes and evaluated every 10
+ * iterations on FrozenLake-NoSlip and FrozenLake-Slippery. The recipe's plateau of the plain
+ * algorithm (the base's greedy 0.80) is what the departures move (`docs/algorithm.md`), so the
+ * arms have room to differ in how fast and how far they get.
  *
  * Usage: `deno run -A experiments/sampling_ablation.ts --arm aaw|uniform|all [--seed S]
  * [--run-dir DIR] [--resume] [--key.path VALUE …]`; prints one JSON line.
@@ -27,7 +31,7 @@ import { c, dumpConfig, type Infer } from "../lib/config/mod.ts";
 import { backendDescription, initBackend, parseBackendName } from "../lib/engine/mod.ts";
 import { createRunDir } from "../lib/log/mod.ts";
 import { baseModelSchema } from "../lib/train/base_schema.ts";
-import { parseExperimentArgs } from "../lib/train/cli.ts";
+import { parseExperimentArgs, recipeArgs } from "../lib/train/cli.ts";
 import { trainFields } from "../lib/train/schema.ts";
 import { evalOutcomes, train } from "../lib/train/trainer.ts";
 import { mixedEnvFactory } from "../lib/env/mixed.ts";
@@ -39,6 +43,11 @@ export const ablationSchema = c.object({
   arm: c.enum(["aaw", "uniform", "all"], {
     default: "aaw",
     doc: "episode sampling arm (sets msgrpo.sampling)",
+  }),
+  recipe: c.string({
+    default: "",
+    doc: "config file whose msgrpo and optim sections are layered over this one (a path, or a " +
+      'name in experiments/configs; "" = none)',
   }),
   train_scenarios: c.array(c.string({ doc: "scenario" }), {
     default: ["FrozenLake-NoSlip"],
@@ -56,13 +65,23 @@ export const ablationSchema = c.object({
 /** A resolved ablation config. */
 export type AblationConfig = Infer<typeof ablationSchema>;
 
-const DEFAULTS = join(import.meta.dirname!, "configs", "ablation.yaml");
+const CONFIGS = join(import.meta.dirname!, "configs");
+const DEFAULTS = join(CONFIGS, "ablation.yaml");
 
 async function main(): Promise<void> {
-  const args = parseExperimentArgs(ablationSchema, ["--config", DEFAULTS, ...Deno.args], {
+  const help = {
     usage: "deno run -A experiments/sampling_ablation.ts --arm aaw|uniform|all",
     description: "MS-GRPO with one episode-sampling arm; one seed per process.",
-  });
+  };
+  let args = parseExperimentArgs(ablationSchema, ["--config", DEFAULTS, ...Deno.args], help);
+  if (args.help === undefined) {
+    const recipe = recipeArgs(args.config!.recipe, CONFIGS);
+    args = parseExperimentArgs(
+      ablationSchema,
+      ["--config", DEFAULTS, ...recipe, ...Deno.args],
+      help,
+    );
+  }
   if (args.help !== undefined) {
     console.log(args.help);
     return;

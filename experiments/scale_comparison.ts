@@ -3,34 +3,39 @@
  * that gets no MS-GRPO, both evaluated on the very same 50 episodes of four scenarios
  * (FrozenLake-NoSlip, FrozenLake-Slippery, Snake-8, Snake-20). One process = one seed: the small
  * policy is trained (evaluated at iteration 0 — the untrained small model — and every K
- * iterations) into the run directory, and the large baseline is evaluated into
- * `RUN/baseline/` with the same sampling seed, so `S` seeds are `S` processes (or machines, or a
- * job array) and their run directories simply merge for analysis.
+ * iterations) into the run directory, and the large baseline(s) are evaluated into
+ * `RUN/baseline/` (and on `cpu` `RUN/baseline_long/`) with the same sampling seed, so `S` seeds
+ * are `S` processes (or machines, or a job array) and their run directories simply merge for
+ * analysis.
  *
  * Two setups (`--setup`, each with its YAML in `experiments/configs/`):
  * - `paper` (`scale_paper.yaml`): Qwen2.5-3B-Instruct from a local folder (`--model.path`),
  *   trained with LoRA on the `webgpu` backend, vs Qwen2.5-72B-Instruct served by any
  *   OpenAI-compatible server (`--baseline.base_url`, `--baseline.model_name`). It checks the
- *   folder, the server and the GPU before doing anything and stops with a clear error otherwise.
+ *   folder, the server and the GPU before doing anything and stops with a clear error otherwise
+ *   (`scale/paper_check.ts`).
  * - `cpu` (`scale_cpu.yaml`): an analogue for a 2-core machine, not the paper's experiment. No
- *   pretrained weights exist here, so both models are built from scratch with the same recipe
- *   (transcripts of the four scenarios in which each move is random or, with probability
- *   `base.oracle_fraction`, the scripted planner's — hurried Frozen Lake oracle, greedy Snake —
- *   one domain tokenizer, the same pre-training steps); only the shape differs, and the large one must have at least `min_ratio` (8) times
- *   the small one's parameters. The small one then gets MS-GRPO; the large one does not. Both
- *   bases are cached by recipe (`cache_dir`), so seeds on one machine pre-train once.
+ *   pretrained weights exist here, so every model is built from scratch with the same transcript
+ *   recipe (scripted play of `base_scenarios`: each move random or, with probability
+ *   `base.oracle_fraction`, the planner's; one domain tokenizer per corpus). The small base
+ *   (`base`) is then post-trained with the main job's MS-GRPO recipe: the `msgrpo` and `optim`
+ *   sections of `recipe` (`frozen_lake_demo.yaml`) are layered over this file, so the recipe has
+ *   one source of truth. Two large bases (≥ `min_ratio` × the small one's parameters) get no
+ *   MS-GRPO: `large` (baseline `B`, `RUN/baseline/`: the small base's transcripts and at least its
+ *   pre-training plus MS-GRPO compute) and `large_long` (baseline `C`, `RUN/baseline_long/`:
+ *   pre-trained longer on more transcripts). All bases are built once and cached by recipe
+ *   (`cache_dir`; `scale/bases.ts`). At the end the run writes `RUN/compute.json`: the FLOPs of
+ *   each model's training (≈ 6 · parameters · tokens, `lib/train/flops.ts`) from the token counts
+ *   of this run, and whether each large base got at least the small model's total.
  *
- * Training covers both games in one policy: every group plays a scenario chosen by its initial
- * state seed from `train_scenarios` (default: the four evaluation scenarios' settings, on random
- * training seeds that never meet the evaluation seeds), see `lib/env/mixed.ts`. Why mixed
- * rather than one run per game: the comparison is one small model against one large generalist
- * on four scenarios, as in the paper's figure (one run, four evaluation curves); separate runs
- * would need two small models to stand against one large one. A group always plays a single
- * scenario, so advantages compare episodes of the same game.
+ * Training plays `train_scenarios` (cpu default: FrozenLake-NoSlip, the headline as in the
+ * paper; several mix by group, see `lib/env/mixed.ts`); evaluation covers `eval.scenarios` (the
+ * four paper scenarios, 50 fixed episodes each, beside the optimum where known).
  *
  * Departures from the paper (whose hyper-parameters are not available): every MS-GRPO setting
- * follows `docs/algorithm.md`; the `paper` defaults (LoRA rank 16, lr 2e-5, 700 iterations,
- * N = 2, G = 16, 256 new tokens) are our choice; the cpu analogue uses compact prompts.
+ * follows `docs/algorithm.md`, including the main job's departures on `cpu`; the `paper` defaults
+ * (LoRA rank 16, lr 2e-5, 700 iterations, N = 2, G = 16, 256 new tokens) are our choice; the cpu
+ * analogue uses compact prompts.
  *
  * Usage: `deno run -A [--unstable-webgpu] experiments/scale_comparison.ts [--setup cpu|paper]
  * [--seed S] [--run-dir DIR] [--resume] [--key.path VALUE …] [--set k=v]`; prints one JSON line.
@@ -39,28 +44,38 @@
  */
 import { join } from "node:path";
 import { c, dumpConfig, type Infer } from "../lib/config/mod.ts";
-import {
-  backendDescription,
-  initBackend,
-  parseBackendName,
-  webGpuUnavailableReason,
-} from "../lib/engine/mod.ts";
+import { backendDescription, initBackend, parseBackendName } from "../lib/engine/mod.ts";
 import { createRunDir } from "../lib/log/mod.ts";
+import { writeJsonAtomic } from "../lib/log/atomic.ts";
 import { type LoadedPolicy, loadPolicy } from "../lib/policy/load.ts";
-import { servedModels } from "../lib/policy/http_probe.ts";
-import { inspectCheckpoint } from "../lib/model/checkpoint.ts";
-import { countParameters } from "../lib/model/checkpoint_layout.ts";
 import { baseModelSchema } from "../lib/train/base_schema.ts";
-import { parseExperimentArgs } from "../lib/train/cli.ts";
+import { parseExperimentArgs, recipeArgs } from "../lib/train/cli.ts";
 import { trainFields } from "../lib/train/schema.ts";
 import { train } from "../lib/train/trainer.ts";
+import { baseCompute, computeStatement, runMsgrpoTokens } from "../lib/train/flops.ts";
 import { mixedEnvFactory } from "../lib/env/mixed.ts";
 import { evaluateBaseline } from "../lib/rollout/evaluate_run.ts";
-import { ensureBaseModel } from "../lib/train/base_cache.ts";
 import { runComparison } from "../lib/viz/compare.ts";
 import { runMain } from "../lib/util/main.ts";
+import { checkPaperSetup } from "./scale/paper_check.ts";
+import { ensureScaleBases, type ScaleBases } from "./scale/bases.ts";
 
 const FOUR = ["FrozenLake-NoSlip", "FrozenLake-Slippery", "Snake-8", "Snake-20"];
+
+const _budget = (what: string) => ({
+  steps: c.int<true>({
+    default: null,
+    nullable: true,
+    min: 1,
+    doc: `cpu: ${what} pre-training steps (null = base.steps)`,
+  }),
+  episodes: c.int<true>({
+    default: null,
+    nullable: true,
+    min: 1,
+    doc: `cpu: ${what} transcript episodes (null = base.episodes; more start with the same ones)`,
+  }),
+});
 
 /** Options block: the trainer's fields plus the setup, the training mix, the bases and the baseline. */
 export const scaleSchema = c.object({
@@ -68,13 +83,22 @@ export const scaleSchema = c.object({
     default: "cpu",
     doc: "cpu: scaled analogue built from scratch; paper: local 3B folder vs served 72B",
   }),
+  recipe: c.string({
+    default: "",
+    doc: "config file whose msgrpo and optim sections are layered over this one (a path, or a " +
+      'name in experiments/configs; "" = none)',
+  }),
   train_scenarios: c.array(c.string({ doc: "scenario" }), {
     default: FOUR,
     doc: "scenarios mixed in training (a group's scenario is chosen by its seed; repeat to weight)",
   }),
+  base_scenarios: c.array(c.string({ doc: "scenario" }), {
+    default: [],
+    doc: "cpu: scenarios of every base's transcripts ([] = train_scenarios)",
+  }),
   ...trainFields,
   base: baseModelSchema,
-  base_seed: c.int({ default: 1, doc: "cpu: seed of both bases' transcripts and pre-training" }),
+  base_seed: c.int({ default: 1, doc: "cpu: seed of the bases' transcripts and pre-training" }),
   large: c.object({
     path: c.string({ default: "", doc: "use this checkpoint folder as the large model" }),
     hidden: c.int({ default: 256, min: 8, doc: "hidden size" }),
@@ -82,7 +106,13 @@ export const scaleSchema = c.object({
     heads: c.int({ default: 8, min: 1, doc: "query heads" }),
     kv_heads: c.int({ default: 4, min: 1, doc: "key/value heads" }),
     intermediate: c.int({ default: 768, min: 8, doc: "MLP width" }),
-  }, { doc: "cpu: the large base (same recipe as base, only the shape differs)" }),
+    ..._budget("the large base's"),
+  }, { doc: "cpu: the large base B (same recipe as base; shape and budget differ)" }),
+  large_long: c.object({
+    enabled: c.bool({ default: false, doc: "cpu: also evaluate C into RUN/baseline_long/" }),
+    path: c.string({ default: "", doc: "use this checkpoint folder as C" }),
+    ..._budget("C's"),
+  }, { doc: "cpu: the large base C, pre-trained longer (the shape of large)" }),
   min_ratio: c.float({ default: 8, gt: 0, doc: "cpu: least parameter ratio large / small" }),
   cache_dir: c.string({
     default: "runs/bases",
@@ -113,68 +143,11 @@ export type ScaleConfig = Infer<typeof scaleSchema>;
 
 const CONFIGS = join(import.meta.dirname!, "configs");
 
-function _isFile(p: string): boolean {
-  try {
-    return Deno.statSync(p).isFile;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Check what the `paper` setup needs before anything runs: the model folder, the baseline server
- * (when enabled) and a WebGPU adapter (for the `webgpu` backend).
- * @param cfg the resolved config.
- * @throws an error naming what is missing and how to provide it.
- */
-export async function checkPaperSetup(cfg: ScaleConfig): Promise<void> {
-  const p = cfg.model.path;
-  const get = "download Qwen2.5-3B-Instruct (e.g. `huggingface-cli download " +
-    "Qwen/Qwen2.5-3B-Instruct --local-dir DIR`) and pass --model.path DIR";
-  if (!p) throw new Error(`scale_comparison (paper): model.path is empty; ${get}`);
-  let isDir = false;
-  try {
-    isDir = Deno.statSync(p).isDirectory;
-  } catch { /* missing */ }
-  if (!isDir) throw new Error(`scale_comparison (paper): model.path ${p} is not a folder; ${get}`);
-  for (const f of ["config.json", "tokenizer.json"]) {
-    if (!_isFile(join(p, f))) {
-      throw new Error(`scale_comparison (paper): ${join(p, f)} is missing; ${get}`);
-    }
-  }
-  if (![...Deno.readDirSync(p)].some((e) => e.name.endsWith(".safetensors"))) {
-    throw new Error(`scale_comparison (paper): no *.safetensors weights in ${p}; ${get}`);
-  }
-  if (cfg.baseline.enabled) {
-    const url = `${cfg.baseline.base_url.replace(/\/+$/, "")}/models`;
-    const serve = `start an OpenAI-compatible server for ${cfg.baseline.model_name} (e.g. ` +
-      `\`vllm serve Qwen/Qwen2.5-72B-Instruct --served-model-name ${cfg.baseline.model_name}\`) ` +
-      `and pass --baseline.base_url URL, or --no-baseline.enabled`;
-    let ids: string[];
-    try {
-      ids = await servedModels(cfg.baseline.base_url, { apiKeyEnv: cfg.baseline.api_key_env });
-    } catch (e) {
-      throw new Error(`scale_comparison (paper): ${(e as Error).message}; ${serve}`);
-    }
-    if (ids.length > 0 && !ids.includes(cfg.baseline.model_name)) {
-      throw new Error(
-        `scale_comparison (paper): ${url} serves ${ids.join(", ")}, not ` +
-          `${cfg.baseline.model_name}; pass --baseline.model_name NAME`,
-      );
-    }
-  }
-  if (cfg.model.backend === "webgpu") {
-    const why = await webGpuUnavailableReason();
-    if (why !== null) {
-      throw new Error(`scale_comparison (paper): backend webgpu unavailable: ${why}`);
-    }
-  }
-}
-
 function _baselinePolicy(
   cfg: ScaleConfig,
   largePath: string,
   maxNewTokens: number,
+  name: string,
 ): Promise<LoadedPolicy> {
   const b = cfg.baseline;
   return cfg.setup === "paper"
@@ -188,23 +161,30 @@ function _baselinePolicy(
       concurrency: b.concurrency,
       timeoutMs: b.timeout_s * 1000,
     })
-    : loadPolicy({ kind: "lap", model: largePath, name: "lap:large-base", maxNewTokens });
+    : loadPolicy({ kind: "lap", model: largePath, name: `lap:${name}`, maxNewTokens });
 }
 
-async function main(): Promise<void> {
+/** Parse the command line: the setup picks `configs/scale_<setup>.yaml`, its `recipe` is layered. */
+function _parse(argv: readonly string[]) {
   const help = {
     usage: "deno run -A experiments/scale_comparison.ts [--setup cpu|paper]",
     description:
-      "Train a small policy with MS-GRPO and compare it with a large untrained baseline.",
+      "Train a small policy with MS-GRPO and compare it with large bases that get no MS-GRPO.",
   };
-  // The setup picks the options file (configs/scale_<setup>.yaml) the flags then override.
-  const first = parseExperimentArgs(scaleSchema, Deno.args, help);
-  if (first.help !== undefined) {
-    console.log(first.help);
+  const first = parseExperimentArgs(scaleSchema, argv, help);
+  if (first.help !== undefined) return first;
+  const setupFile = join(CONFIGS, `scale_${first.config!.setup}.yaml`);
+  const second = parseExperimentArgs(scaleSchema, ["--config", setupFile, ...argv], help);
+  const recipe = recipeArgs(second.config!.recipe, CONFIGS);
+  return parseExperimentArgs(scaleSchema, ["--config", setupFile, ...recipe, ...argv], help);
+}
+
+async function main(): Promise<void> {
+  const args = _parse(Deno.args);
+  if (args.help !== undefined) {
+    console.log(args.help);
     return;
   }
-  const setupFile = join(CONFIGS, `scale_${first.config!.setup}.yaml`);
-  const args = parseExperimentArgs(scaleSchema, ["--config", setupFile, ...Deno.args], help);
   const cfg = args.config!;
   if (cfg.setup === "paper") await checkPaperSetup(cfg);
   await initBackend(parseBackendName(cfg.model.backend));
@@ -221,61 +201,25 @@ async function main(): Promise<void> {
   console.error(`run directory: ${run.path} (backend ${backendDescription()})`);
   const t0 = performance.now();
   const style = cfg.env.render_style;
-  let smallPath = cfg.model.path, largePath = "";
-  const sizes: Record<string, number> = {};
+  let bases: ScaleBases | null = null;
   if (cfg.setup === "cpu") {
-    const recipe = (
-      shape: {
-        hidden: number;
-        layers: number;
-        heads: number;
-        kv_heads: number;
-        intermediate: number;
-      },
-    ) => ({
-      scenarios: cfg.train_scenarios,
-      renderStyle: style,
-      base: cfg.base,
-      shape,
-      seed: cfg.base_seed,
-      backend: backendDescription(),
-    });
-    const where = (label: string) => ({
-      cacheDir: cfg.cache_dir,
-      fallbackDir: join(run.path, `base_${label}`),
-      label,
-    });
-    const small = cfg.base.path
-      ? { path: cfg.base.path, parameters: await _countParameters(cfg.base.path) }
-      : await ensureBaseModel(recipe(cfg.base), where("small"));
-    const large = cfg.large.path
-      ? { path: cfg.large.path, parameters: await _countParameters(cfg.large.path) }
-      : await ensureBaseModel(recipe(cfg.large), where("large"));
-    smallPath = small.path;
-    largePath = large.path;
-    sizes.small_parameters = small.parameters;
-    sizes.large_parameters = large.parameters;
-    const ratio = large.parameters / small.parameters;
-    if (ratio < cfg.min_ratio) {
-      throw new Error(
-        `scale_comparison (cpu): the large base has ${large.parameters} parameters, only ` +
-          `${
-            ratio.toFixed(2)
-          }× the small base's ${small.parameters} (min_ratio ${cfg.min_ratio}); ` +
-          `enlarge large.* or shrink base.*`,
-      );
-    }
+    bases = await ensureScaleBases(cfg, run.path, backendDescription());
+    const r = (b: { parameters: number }) => (b.parameters / bases!.small.parameters).toFixed(1);
     console.error(
-      `bases: small ${small.parameters}, large ${large.parameters} parameters (${
-        ratio.toFixed(1)
-      }×)`,
+      `bases: small ${bases.small.parameters}, large ${bases.large.parameters} (${
+        r(bases.large)
+      }×)` + (bases.long ? `, large_long ${bases.long.parameters} (${r(bases.long)}×)` : ""),
     );
   }
   const maxNew = cfg.baseline.max_new_tokens ?? cfg.msgrpo.max_new_tokens;
-  if (cfg.baseline.enabled && cfg.eval.scenarios.length > 0) {
-    const { policy, ident } = await _baselinePolicy(cfg, largePath, maxNew);
+  const baselines: [string, string][] = [["baseline", bases?.large.path ?? ""]];
+  if (bases?.long) baselines.push(["baseline_long", bases.long.path]);
+  for (
+    const [name, path] of cfg.baseline.enabled && cfg.eval.scenarios.length > 0 ? baselines : []
+  ) {
+    const { policy, ident } = await _baselinePolicy(cfg, path, maxNew, name);
     try {
-      console.error(`baseline: evaluating ${ident.name}`);
+      console.error(`${name}: evaluating ${ident.name}`);
       await evaluateBaseline(policy, run.path, {
         scenarios: [...cfg.eval.scenarios],
         temperature: cfg.eval.temperature,
@@ -285,30 +229,55 @@ async function main(): Promise<void> {
         renderStyle: style,
         experiment,
         ident,
+        name,
+        meta: path ? { base_path: path } : undefined,
       });
     } finally {
       policy.dispose?.();
     }
   }
   console.error("MS-GRPO on the small model");
-  const summary = await train({ ...cfg, model: { ...cfg.model, path: smallPath } }, {
+  const summary = await train({
+    ...cfg,
+    model: { ...cfg.model, path: bases?.small.path ?? cfg.model.path },
+  }, {
     runDir: run.path,
     resume: args.resume,
     makeEnv: mixedEnvFactory(cfg.train_scenarios, style, cfg.env.format_penalty),
   });
+  let compute = null;
+  if (bases) {
+    const large: Record<string, ReturnType<typeof baseCompute>> = {
+      baseline: baseCompute(bases.large.path),
+    };
+    if (bases.long) large.baseline_long = baseCompute(bases.long.path);
+    compute = computeStatement(
+      baseCompute(bases.small.path),
+      runMsgrpoTokens(run.path, cfg.msgrpo.epochs),
+      large,
+    );
+    await writeJsonAtomic(join(run.path, "compute.json"), compute);
+    for (const [name, x] of Object.entries(compute.large_over_small)) {
+      if (x < 1) {
+        console.error(
+          `warning: ${name}'s pre-training got ${x.toFixed(2)}× the small model's compute ` +
+            "(pre-training + MS-GRPO), less than registered; raise large.steps",
+        );
+      }
+    }
+  }
   console.log(JSON.stringify({
     run_dir: run.path,
     setup: cfg.setup,
     seed: cfg.seed,
     iterations: summary.iterations,
     seconds: Math.round((performance.now() - t0) / 100) / 10,
-    ...sizes,
+    small_parameters: bases?.small.parameters,
+    large_parameters: bases?.large.parameters,
+    large_long_parameters: bases?.long?.parameters,
+    compute,
     comparison: runComparison(run.path),
   }));
-}
-
-async function _countParameters(path: string): Promise<number> {
-  return countParameters((await inspectCheckpoint(path)).config);
 }
 
 if (import.meta.main) await runMain(main);

@@ -47,7 +47,7 @@ export const TINY_FLAGS: readonly string[] = [
   "3.0e-3",
 ];
 
-/** Extra flags of the scale comparison: a large base ≥ 8× the tiny one. */
+/** Extra flags of the scale comparison: large bases ≥ 8× the tiny one, with tiny budgets. */
 export const TINY_LARGE_FLAGS: readonly string[] = [
   "--large.hidden",
   "96",
@@ -59,6 +59,13 @@ export const TINY_LARGE_FLAGS: readonly string[] = [
   "1",
   "--large.intermediate",
   "192",
+  // tiny budgets of the two large bases: B (baseline/) and C, pre-trained longer (baseline_long/)
+  "--large.steps",
+  "30",
+  "--large_long.steps",
+  "40",
+  "--large_long.episodes",
+  "160",
 ];
 
 /**

@@ -5,18 +5,19 @@
  * for the same recipe: scripted-play transcripts of the training scenarios (mixed when several),
  * a domain tokenizer, a seeded Qwen2-shaped checkpoint pre-trained on the transcripts.
  *
- * `--from FILE` reads the recipe from an experiment's config file — its `train_scenarios`,
- * `env.render_style`, `model.backend`, `base_seed` and `base` section — so the grid builds exactly
- * the base the experiment would build for itself; `--shape-from large` takes the model shape from
- * another section of that file (the scale comparison's large base). Flags and `--set` override
- * what the file gives.
+ * `--from FILE` reads the recipe from an experiment's config file — its `base_scenarios` (else
+ * `train_scenarios`), `env.render_style`, `model.backend`, `base_seed` and `base` section — so the
+ * grid builds exactly the base the experiment would build for itself; `--shape-from large` takes
+ * the model shape from another section of that file (the scale comparison's large base), and
+ * `--budget-from large_long` its non-null `steps` and `episodes` (the pre-training budget). Flags
+ * and `--set` override what the file gives.
  *
  * The folder appears whole or not at all: the model is built in `OUT.tmp-PID` and renamed, with
  * `recipe.json` (the recipe, parameter count, final loss, seconds) inside.
  *
  * ```sh
  * deno run -A tools/build_base.ts --out DIR [--from experiments/configs/ablation.yaml] \
- *   [--shape-from large] [--scenarios '[FrozenLake-NoSlip]'] [--seed 1] [--base.steps 400 …]
+ *   [--shape-from large] [--budget-from large] [--scenarios '[FrozenLake-NoSlip]'] [--seed 1] [--base.steps 400 …]
  * ```
  *
  * @module
@@ -37,6 +38,10 @@ const schema = c.object({
     default: "",
     doc: "section of the --from file whose hidden/layers/heads/kv_heads/intermediate to use",
   }),
+  "budget-from": c.string({
+    default: "",
+    doc: "section of the --from file whose non-null steps/episodes to use",
+  }),
   scenarios: c.array(c.string({ doc: "scenario" }), {
     default: ["FrozenLake-NoSlip"],
     minLength: 1,
@@ -51,7 +56,7 @@ const schema = c.object({
 const SHAPE = ["hidden", "layers", "heads", "kv_heads", "intermediate"];
 
 /** `--set` arguments for the recipe fields of an experiment's config file. */
-function fromFile(file: string, shapeFrom: string): string[] {
+function fromFile(file: string, shapeFrom: string, budgetFrom: string): string[] {
   let doc: Record<string, unknown>;
   try {
     doc = (parse(Deno.readTextFileSync(file)) ?? {}) as Record<string, unknown>;
@@ -60,7 +65,10 @@ function fromFile(file: string, shapeFrom: string): string[] {
   }
   const sets: [string, unknown][] = [];
   const section = (k: string) => (doc[k] ?? {}) as Record<string, unknown>;
-  if (doc.train_scenarios !== undefined) sets.push(["scenarios", doc.train_scenarios]);
+  const scenarios = Array.isArray(doc.base_scenarios) && doc.base_scenarios.length > 0
+    ? doc.base_scenarios
+    : doc.train_scenarios;
+  if (scenarios !== undefined) sets.push(["scenarios", scenarios]);
   if (section("env").render_style !== undefined) {
     sets.push(["render_style", section("env").render_style]);
   }
@@ -74,6 +82,15 @@ function fromFile(file: string, shapeFrom: string): string[] {
     for (const k of SHAPE) {
       const v = section(shapeFrom)[k];
       if (v !== undefined) sets.push([`base.${k}`, v]);
+    }
+  }
+  if (budgetFrom) {
+    if (doc[budgetFrom] === undefined) {
+      throw new Error(`--budget-from: ${file} has no ${budgetFrom}`);
+    }
+    for (const k of ["steps", "episodes"]) {
+      const v = section(budgetFrom)[k];
+      if (v !== undefined && v !== null) sets.push([`base.${k}`, v]);
     }
   }
   return sets.flatMap(([k, v]) => ["--set", `${k}=${JSON.stringify(v)}`]);
@@ -91,10 +108,12 @@ async function main(): Promise<number> {
     return 0;
   }
   if (args.config.from) {
-    const sets = fromFile(args.config.from, args.config["shape-from"]);
+    const sets = fromFile(args.config.from, args.config["shape-from"], args.config["budget-from"]);
     args = parseConfigArgs(schema, [...sets, ...argv], help);
     if (args.help !== undefined) return 0;
-  } else if (args.config["shape-from"]) throw new Error("--shape-from needs --from FILE");
+  } else if (args.config["shape-from"] || args.config["budget-from"]) {
+    throw new Error("--shape-from and --budget-from need --from FILE");
+  }
   const cfg = args.config;
   try {
     Deno.statSync(cfg.out);

@@ -45,3 +45,4 @@ export {
   parseConfigArgs,
 } from "./cli.ts";
 export { closest, editDistance } from "./suggest.ts";
+export { sectionOverrides } from "./sections.ts";

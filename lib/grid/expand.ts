@@ -112,13 +112,68 @@ export function expandGrid(grid: GridSpec): GridRun[] {
     owner.set(id, arm);
   }
   const runs: GridRun[] = [];
+  const ids = new Set<string>();
   for (const arm of arms) {
     for (const seed of grid.seeds) {
-      const id = `${armId(arm)}__s${seed}`;
+      const id = runName(grid.run_name ?? "", arm, seed, grid.file);
+      if (ids.has(id)) {
+        throw new Error(`${grid.file}: run_name ${grid.run_name} gives two runs the name ${id}`);
+      }
+      ids.add(id);
       runs.push({ index: runs.length, id, seed, overrides: arm, dir: join(gridDir(grid), id) });
     }
   }
   return runs;
+}
+
+const _RESERVED = new Set(["bases", "logs", "locks", "slurm"]);
+
+/**
+ * The folder name of one run: the `run_name` template filled in, or `<arm id>__s<seed>`.
+ *
+ * @param template `{seed}`, `{id}` and `{KEY}` placeholders ("" = `{id}__s{seed}`).
+ * @param arm the arm's overrides (`{KEY}` is the value of the one whose last segment is KEY).
+ * @param seed the run seed.
+ * @param file the grid file (names errors).
+ * @returns the name.
+ * @throws naming the file when a placeholder matches nothing, or the name is not a plain folder
+ *   name or one of the grid's own folders.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runName } from "./expand.ts";
+ * assert.deepEqual(runName("{arm}-{seed}", ["arm=aaw"], 3, "g.yaml"), "aaw-3");
+ * assert.deepEqual(runName("seed{seed}", [], 2, "g.yaml"), "seed2");
+ * assert.deepEqual(runName("", ["arm=all"], 1, "g.yaml"), "arm-all__s1");
+ * ```
+ */
+export function runName(
+  template: string,
+  arm: readonly string[],
+  seed: number,
+  file: string,
+): string {
+  if (!template) return `${armId(arm)}__s${seed}`;
+  const values = new Map<string, string>([["seed", String(seed)], ["id", armId(arm)]]);
+  for (const o of arm) {
+    const part = _part(o);
+    const dash = part.indexOf("-");
+    values.set(part.slice(0, dash), part.slice(dash + 1));
+  }
+  const name = template.replace(/\{([A-Za-z0-9_]+)\}/g, (_, k: string) => {
+    const v = values.get(k);
+    if (v === undefined) {
+      throw new Error(
+        `${file}: run_name ${template}: {${k}} is neither seed, id nor a key of the arm ` +
+          `[${arm.join(", ")}]`,
+      );
+    }
+    return v;
+  });
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name) || _RESERVED.has(name)) {
+    throw new Error(`${file}: run_name ${template} gives the folder name ${JSON.stringify(name)}`);
+  }
+  return name;
 }
 
 /**

@@ -3,6 +3,9 @@
  * the cores divided by `slurm.cpus_per_task`, at least 1), with a progress bar of finished runs.
  * The bases are built first, once; each run then goes through {@link runTask}, so finished runs
  * are skipped and interrupted ones resume. Each run's output goes to `GRID/logs/<run id>.log`.
+ * The bases are built `jobs` at a time too (each under its own lock, log
+ * `GRID/logs/base-<name>.log`); every base build and run gets `OPENBLAS_NUM_THREADS` = cores / jobs (at
+ * least 1) unless the variable is set already, so `jobs` processes do not oversubscribe the cores.
  *
  * @module
  */
@@ -10,7 +13,7 @@ import { join } from "node:path";
 import { ProgressBar, type ProgressSink } from "../log/progress.ts";
 import { gridDir, type GridRun } from "./expand.ts";
 import type { GridSpec } from "./spec.ts";
-import { buildBases, type RunState, runTask } from "./task.ts";
+import { buildBase, type RunState, runTask } from "./task.ts";
 
 /** Options of {@link runLocal}. */
 export interface LocalOptions {
@@ -74,8 +77,18 @@ export async function runLocal(
 ): Promise<LocalResult[]> {
   const logs = join(gridDir(grid), "logs");
   await Deno.mkdir(logs, { recursive: true });
-  await buildBases(grid, { deno: opts.deno, log: join(logs, "bases.log") });
-  const jobs = localJobs(grid, opts.jobs, navigator.hardwareConcurrency || 1);
+  const cores = navigator.hardwareConcurrency || 1;
+  const jobs = localJobs(grid, opts.jobs, cores);
+  const env: Record<string, string> = Deno.env.get("OPENBLAS_NUM_THREADS") !== undefined
+    ? {}
+    : { OPENBLAS_NUM_THREADS: String(Math.max(1, Math.floor(cores / jobs))) };
+  const pending = [...grid.bases];
+  const builder = async () => {
+    for (let b = pending.shift(); b !== undefined; b = pending.shift()) {
+      await buildBase(grid, b, { deno: opts.deno, log: join(logs, `base-${b.name}.log`), env });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, grid.bases.length) }, builder));
   const bar = new ProgressBar({ total: runs.length, label: grid.name, sink: opts.sink });
   const results: LocalResult[] = new Array(runs.length);
   let next = 0, finished = 0, running = 0, failed = 0;
@@ -86,7 +99,7 @@ export async function runLocal(
       running++;
       show();
       const log = join(logs, `${runs[i].id}.log`);
-      const r = await runTask(grid, runs[i], { deno: opts.deno, log });
+      const r = await runTask(grid, runs[i], { deno: opts.deno, log, env });
       running--;
       finished++;
       if (r.code !== 0) failed++;

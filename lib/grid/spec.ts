@@ -10,6 +10,7 @@
  * config: ""                            # a --config file for every run ("" = the script's own)
  * set: [msgrpo.iterations=100]          # overrides of every run
  * seeds: [1, 2, 3, 4, 5]                # each arm runs once per seed (--set seed=S)
+ * run_name: "{arm}-{seed}"              # run folders aaw-1, …  ("" = arm-aaw__s1, …)
  * arms: []                              # a list of arms, each a list of overrides
  * product:                              # crossed with the list: one axis per entry
  *   - [arm=aaw, arm=uniform, arm=all]
@@ -81,6 +82,11 @@ export const gridSchema = c.object({
   set: c.array(_override, { default: [], doc: "overrides of every run" }),
   seeds: c.array(c.int({ doc: "seed" }), { default: [1], minLength: 1, doc: "run seeds" }),
   seed_key: c.string({ default: "seed", doc: "config key of the run seed" }),
+  run_name: c.string({
+    default: "",
+    doc: "run folder names: a template of {seed}, {id} (the arm id) and {KEY} (the value of the " +
+      'arm\'s override whose last key segment is KEY), e.g. "{arm}-{seed}" ("" = {id}__s{seed})',
+  }),
   arms: c.array(c.array(_override, { doc: "an arm's overrides" }), {
     default: [],
     doc: "a list of arms, each a list of overrides",

@@ -63,6 +63,8 @@ export interface SpawnOptions {
   deno?: string;
   /** Log file for the child's stdout and stderr (default: inherit). */
   log?: string;
+  /** Extra environment variables of the child (over this process's). */
+  env?: Record<string, string>;
 }
 
 async function _spawn(
@@ -75,6 +77,7 @@ async function _spawn(
     : undefined;
   const child = new Deno.Command(deno, {
     args,
+    env: opts.env,
     stdin: "null",
     stdout: "piped",
     stderr: file ? "piped" : "inherit",

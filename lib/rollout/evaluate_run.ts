@@ -168,11 +168,15 @@ export interface BaselineEvalOptions {
   /** Experiment name and what identifies the policy, for `meta.json`. */
   experiment: string;
   ident: Record<string, unknown>;
+  /** Sub-folder of the run to write (default `baseline`; e.g. `baseline_long` for a second one). */
+  name?: string;
+  /** More fields for the baseline's `meta.json` (e.g. its pre-training budget). */
+  meta?: Record<string, unknown>;
 }
 
 /**
  * Evaluate a baseline policy on the very episodes the trained policy is evaluated on, into
- * `RUN/baseline/` (its own `meta.json` with `role: "baseline"`, `eval.arrow`, `eval_usage.arrow`).
+ * `RUN/baseline/` (or `RUN/<opts.name>/`; its own `meta.json` with `role: "baseline"`, `eval.arrow`, `eval_usage.arrow`).
  * A finished baseline (`done.json`) is kept; an unfinished one is evaluated again from scratch.
  *
  * @param policy the baseline policy.
@@ -185,7 +189,7 @@ export async function evaluateBaseline(
   runDir: string,
   opts: BaselineEvalOptions,
 ): Promise<string> {
-  const dir = join(runDir, "baseline");
+  const dir = join(runDir, opts.name ?? "baseline");
   if (pathExists(join(dir, "done.json"))) return dir;
   if (pathExists(dir)) await Deno.remove(dir, { recursive: true });
   const evalOpts = {
@@ -203,7 +207,7 @@ export async function evaluateBaseline(
     seed: opts.seed,
     runDir: dir,
     config: { ...evalOpts, policy: opts.ident },
-    extra: { role: "baseline", policy: opts.ident, evaluation: evalOpts },
+    extra: { ...opts.meta, role: "baseline", policy: opts.ident, evaluation: evalOpts },
   });
   const t0 = performance.now();
   const totals = await evaluateToRunDir(policy, dir, evalOpts);

@@ -44,8 +44,8 @@ export interface BaseModelOptions {
   lr: number;
   /** Seed of transcripts, initialisation and batches. */
   seed: number;
-  /** Called after every pre-training step. */
-  onStep?: (step: number, loss: number) => void;
+  /** Called after every pre-training step (step, loss, tokens of the step's batch). */
+  onStep?: (step: number, loss: number, tokens: number) => void;
 }
 
 /**
@@ -96,12 +96,16 @@ export function baseModelOptions(
  *
  * @param dir output folder (Hugging Face layout).
  * @param opts transcripts, shape and pre-training settings.
- * @returns parameter count, number of examples and the final loss.
+ * @returns parameter count, number of examples, the final loss, the vocabulary size and the
+ *   tokens pre-training went through (every token of every batch: its compute is ≈ 6 ·
+ *   parameters · tokens FLOPs, see `lib/train/flops.ts`).
  */
 export async function buildBaseModel(
   dir: string,
   opts: BaseModelOptions,
-): Promise<{ parameters: number; examples: number; finalLoss: number; vocab: number }> {
+): Promise<
+  { parameters: number; examples: number; finalLoss: number; vocab: number; tokens: number }
+> {
   const makeEnv = opts.makeEnv ??
     (() => getScenario(opts.scenario).makeEnv({ renderStyle: opts.renderStyle }));
   const examples = renderTranscripts(makeEnv, {
@@ -124,13 +128,17 @@ export async function buildBaseModel(
   });
   const tokenizer = await Tokenizer.load(dir);
   const model = await Qwen2Model.load(dir);
+  let tokens = 0;
   try {
     const finalLoss = await pretrainOnTranscripts(model, tokenizeExamples(tokenizer, examples), {
       steps: opts.steps,
       batchSize: opts.batchSize,
       lr: opts.lr,
       seed: opts.seed,
-      onStep: opts.onStep,
+      onStep: (step, loss, n) => {
+        tokens += n;
+        opts.onStep?.(step, loss, n);
+      },
     });
     await saveCheckpoint(dir, model.config, await model.toWeights(), { tokenizerFrom: dir });
     return {
@@ -138,6 +146,7 @@ export async function buildBaseModel(
       examples: examples.length,
       finalLoss,
       vocab: tok.size,
+      tokens,
     };
   } finally {
     model.dispose();

@@ -6,7 +6,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { type Field, type Infer, parseConfigArgs } from "../config/mod.ts";
+import { join } from "node:path";
+import { type Field, type Infer, parseConfigArgs, sectionOverrides } from "../config/mod.ts";
 
 /** Parsed command line of an experiment. */
 export interface ExperimentArgs<T> {
@@ -78,4 +79,37 @@ export function parseExperimentArgs<F extends Field>(
     throw new Error("--resume needs --run-dir DIR (the run to continue)");
   }
   return { config: parsed.config, runDir, resume, overrides: parsed.overrides };
+}
+
+/**
+ * `--set` arguments that layer a recipe file's `msgrpo` and `optim` sections over an experiment's
+ * own config file (see `sectionOverrides` in `lib/config`): put them after `--config FILE` and
+ * before the user's flags, so the recipe wins over the experiment's file and the flags win over
+ * both. Used by experiments that train with the main job's recipe, to keep one source of truth.
+ *
+ * @param recipe the recipe file: a path that exists (relative to the current folder), else a
+ *   file name in `configsDir`; "" = no recipe (no arguments).
+ * @param configsDir where bare recipe names are looked up (e.g. `experiments/configs`).
+ * @param sections the sections to take (default `msgrpo` and `optim`).
+ * @returns `["--set", "msgrpo.groups=8", …]`.
+ * @throws naming the file when it is found in neither place or lacks a section.
+ */
+export function recipeArgs(
+  recipe: string,
+  configsDir: string,
+  sections: readonly string[] = ["msgrpo", "optim"],
+): string[] {
+  if (!recipe) return [];
+  let file = recipe;
+  try {
+    Deno.statSync(file);
+  } catch {
+    file = join(configsDir, recipe);
+    try {
+      Deno.statSync(file);
+    } catch {
+      throw new Error(`recipe: neither ${recipe} nor ${file} exists`);
+    }
+  }
+  return sectionOverrides(file, sections).flatMap((o) => ["--set", o]);
 }

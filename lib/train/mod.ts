@@ -42,3 +42,12 @@ export {
 export { type BaseModelOptions, baseModelOptions, buildBaseModel } from "./base_model.ts";
 export { type BaseModelConfig, baseModelSchema } from "./base_schema.ts";
 export { type BaseInfo, type BaseRecipe, type BaseShape, ensureBaseModel } from "./base_cache.ts";
+export {
+  type BaseCompute,
+  baseCompute,
+  type ComputeStatement,
+  computeStatement,
+  type MsgrpoTokens,
+  msgrpoTokens,
+  runMsgrpoTokens,
+} from "./flops.ts";

@@ -24,8 +24,11 @@ export interface PretrainOptions {
   lr: number;
   /** Seed of the example draws. */
   seed: number;
-  /** Called after every step with the step number (from 1) and its loss. */
-  onStep?: (step: number, loss: number) => void;
+  /**
+   * Called after every step with the step number (from 1), its loss and the tokens the step's
+   * forward and backward pass went through (prompts and answers of the batch).
+   */
+  onStep?: (step: number, loss: number, tokens: number) => void;
 }
 
 /** A tokenized example: chat prompt ids and answer ids (ending with the stop token). */
@@ -100,7 +103,7 @@ export async function pretrainOnTranscripts(
       tf.dispose(Object.values(grads));
       tf.dispose(Object.values(clipped));
       if (step > opts.steps * 0.9) tail.push(loss);
-      opts.onStep?.(step, loss);
+      opts.onStep?.(step, loss, batch.reduce((n, b) => n + b.prompt.length + b.answer.length, 0));
     }
   } finally {
     optimizer.dispose();

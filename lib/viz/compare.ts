@@ -7,8 +7,10 @@
  * Relative improvement = (trained − baseline) / |baseline|, where trained and baseline are the
  * means over runs of each run's mean metric over the same evaluation episodes ("50% better" means
  * a relative improvement of +0.5). It is null when the baseline's mean is 0; the absolute
- * difference is given beside it. {@link runComparison} gives one run's table (its `eval.arrow`
- * against its `baseline/eval.arrow`) as plain JSON records.
+ * difference is given beside it. A second large baseline (the scale comparison's `baseline_long/`,
+ * pre-trained longer) adds its own columns when its rows are given. {@link runComparison} gives
+ * one run's table (its `eval.arrow` against its `baseline/eval.arrow`, and `baseline_long/` when
+ * present) as plain JSON records.
  *
  * @module
  */
@@ -51,6 +53,12 @@ export interface ComparisonRow {
   relativeImprovement: number | null;
   /** trained / optimum, or null. */
   trainedOverOptimum: number | null;
+  /** The second large baseline (pre-trained longer), when its rows were given. */
+  baselineLong?: Estimate | null;
+  /** trained − the second baseline. */
+  differenceLong?: number | null;
+  /** (trained − second baseline) / |second baseline|; null as for `relativeImprovement`. */
+  relativeImprovementLong?: number | null;
 }
 
 function _estimate(points: readonly RunPoint[]): Estimate | null {
@@ -65,6 +73,8 @@ function _estimate(points: readonly RunPoint[]): Estimate | null {
  * @param trained eval rows of the training runs (the small policy; iteration 0 = untrained).
  * @param baseline eval rows of the baseline runs (any iteration; each run's last is used).
  * @param metric `success` (success rate) or `return` (mean return, the paper's "mean reward").
+ * @param baselineLong eval rows of a second baseline (pre-trained longer); when given (even
+ *   empty) every row gets its `baselineLong`, `differenceLong` and `relativeImprovementLong`.
  * @returns one row per scenario, in first-seen order (training runs first).
  * @example
  * ```ts
@@ -78,14 +88,23 @@ function _estimate(points: readonly RunPoint[]): Estimate | null {
  *   "success",
  * );
  * assert.deepEqual(t[0].relativeImprovement, 1);
+ * const l = comparisonTable([row("a", 10, true)], [row("big", 0, true)], "success", [
+ *   row("big/baseline_long", 0, true),
+ *   row("big/baseline_long", 0, true),
+ *   row("big/baseline_long", 0, false),
+ *   row("big/baseline_long", 0, false),
+ * ]);
+ * assert.deepEqual([l[0].baselineLong?.mean, l[0].differenceLong, l[0].relativeImprovementLong], [0.5, 0.5, 1]);
  * ```
  */
 export function comparisonTable(
   trained: readonly EvalLike[],
   baseline: readonly EvalLike[],
   metric: EvalMetric,
+  baselineLong?: readonly EvalLike[],
 ): ComparisonRow[] {
   const tp = runPoints(trained, metric), bp = runPoints(baseline, metric);
+  const lBy = groupBy(runPoints(baselineLong ?? [], metric), (p) => p.scenario);
   const optimum = metric === "success"
     ? optimumByScenario([...trained, ...baseline])
     : new Map<string, number>();
@@ -98,6 +117,13 @@ export function comparisonTable(
     const b = _estimate(finalPoints(bBy.get(scenario) ?? []));
     const opt = optimum.get(scenario) ?? null;
     const diff = t && b ? t.mean - b.mean : null;
+    const l = _estimate(finalPoints(lBy.get(scenario) ?? []));
+    const diffL = t && l ? t.mean - l.mean : null;
+    const long = baselineLong === undefined ? {} : {
+      baselineLong: l,
+      differenceLong: diffL,
+      relativeImprovementLong: diffL !== null && l!.mean !== 0 ? diffL / Math.abs(l!.mean) : null,
+    };
     return {
       scenario,
       untrained: _estimate(ts.filter((p) => p.iteration === 0)),
@@ -108,12 +134,14 @@ export function comparisonTable(
       difference: diff,
       relativeImprovement: diff !== null && b!.mean !== 0 ? diff / Math.abs(b!.mean) : null,
       trainedOverOptimum: t && opt ? t.mean / opt : null,
+      ...long,
     };
   });
 }
 
 /**
- * The table as flat records for display (`mean ± ci95 (n)` strings, improvement in percent).
+ * The table as flat records for display (`mean ± ci95 (n)` strings, improvement in percent). When
+ * some row has a second baseline, its columns follow the first baseline's.
  * @param rows rows of {@link comparisonTable}.
  * @param digits decimals (default 3).
  * @returns one record per scenario.
@@ -123,8 +151,11 @@ export function comparisonRecords(
   digits = 3,
 ): Record<string, string>[] {
   const f = (x: number | null) => (x === null ? "—" : x.toFixed(digits));
-  const e = (x: Estimate | null) =>
-    x === null ? "—" : `${x.mean.toFixed(digits)} ± ${x.ci95.toFixed(digits)} (n=${x.n})`;
+  const e = (x: Estimate | null | undefined) =>
+    !x ? "—" : `${x.mean.toFixed(digits)} ± ${x.ci95.toFixed(digits)} (n=${x.n})`;
+  const pct = (x: number | null | undefined) =>
+    x === null || x === undefined ? "—" : `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}%`;
+  const long = rows.some((r) => r.baselineLong);
   return rows.map((r) => ({
     scenario: r.scenario,
     "small, untrained": e(r.untrained),
@@ -132,10 +163,15 @@ export function comparisonRecords(
     "large baseline": e(r.baseline),
     optimum: f(r.optimum),
     "trained − baseline": f(r.difference),
-    "relative improvement": r.relativeImprovement === null
-      ? "—"
-      : `${r.relativeImprovement >= 0 ? "+" : ""}${(100 * r.relativeImprovement).toFixed(1)}%`,
+    "relative improvement": pct(r.relativeImprovement),
     "trained / optimum": f(r.trainedOverOptimum),
+    ...(long
+      ? {
+        "large, pre-trained longer": e(r.baselineLong),
+        "trained − longer": f(r.differenceLong ?? null),
+        "relative improvement (longer)": pct(r.relativeImprovementLong),
+      }
+      : {}),
   }));
 }
 
@@ -153,8 +189,11 @@ function _evalRows(dir: string, run: string): EvalLike[] {
  */
 export function runComparison(runDir: string): Record<string, unknown>[] {
   const trained = _evalRows(runDir, "run"), base = _evalRows(join(runDir, "baseline"), "baseline");
-  const bySuccess = comparisonTable(trained, base, "success");
-  const byReturn = comparisonTable(trained, base, "return");
+  const long = pathExists(join(runDir, "baseline_long"))
+    ? _evalRows(join(runDir, "baseline_long"), "baseline_long")
+    : undefined;
+  const bySuccess = comparisonTable(trained, base, "success", long);
+  const byReturn = comparisonTable(trained, base, "return", long);
   const r3 = (
     x: number | null | undefined,
   ) => (x === null || x === undefined ? null : Math.round(x * 1000) / 1000);
@@ -168,5 +207,11 @@ export function runComparison(runDir: string): Record<string, unknown>[] {
     trained_return: r3(byReturn[i].trained?.mean),
     baseline_return: r3(byReturn[i].baseline?.mean),
     relative_improvement_return: r3(byReturn[i].relativeImprovement),
+    ...(long
+      ? {
+        baseline_long_success: r3(s.baselineLong?.mean),
+        baseline_long_return: r3(byReturn[i].baselineLong?.mean),
+      }
+      : {}),
   }));
 }

@@ -4,7 +4,7 @@ import { readTable } from "../../lib/log/mod.ts";
 import { TINY_FLAGS } from "../../notebooks/make_sample.ts";
 import { runScript, summaryOf } from "./_run.ts";
 
-Deno.test("sampling_ablation --arm all runs one seed and records the arm", async () => {
+Deno.test("sampling_ablation --arm all runs one seed with the main job's recipe and records the arm", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "msgrpo-ablation-" });
   const runDir = join(tmp, "run");
   const r = await runScript("experiments/sampling_ablation.ts", [
@@ -27,6 +27,15 @@ Deno.test("sampling_ablation --arm all runs one seed and records the arm", async
   const yaml = await Deno.readTextFile(join(runDir, "config.yaml"));
   assert.match(yaml, /^arm: all$/m);
   assert.match(yaml, /^ {2}sampling: all$/m);
+  // the msgrpo and optim sections of frozen_lake_demo.yaml, under the flags
+  assert.match(yaml, /^ {2}replay_groups: 6$/m);
+  assert.match(yaml, /^ {2}schedule: cosine$/m);
+  assert.match(yaml, /^ {2}groups: 2$/m);
+  const ev = readTable(join(runDir, "eval.arrow")).objects() as { scenario: string }[];
+  assert.deepEqual([...new Set(ev.map((e) => e.scenario))], [
+    "FrozenLake-NoSlip",
+    "FrozenLake-Slippery",
+  ]);
   assert.equal(JSON.parse(await Deno.readTextFile(join(runDir, "meta.json"))).arm, "all");
   const eps = readTable(join(runDir, "episodes.arrow")).objects() as {
     times_drawn: number;

@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readTable } from "../../lib/log/mod.ts";
-import { pickScenario } from "../../lib/env/mixed.ts";
+import type { ComputeStatement } from "../../lib/train/flops.ts";
 import { TINY_FLAGS, TINY_LARGE_FLAGS } from "../../notebooks/make_sample.ts";
-import { runScript, summaryOf } from "./_run.ts";
+import { ROOT, runScript, summaryOf } from "./_run.ts";
 
 const FOUR = ["FrozenLake-NoSlip", "FrozenLake-Slippery", "Snake-8", "Snake-20"];
 
-Deno.test("scale_comparison --setup cpu trains the small base and evaluates the large one on the same episodes", async () => {
+Deno.test("scale_comparison --setup cpu trains the small base on NoSlip and evaluates both large ones on the same episodes", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "msgrpo-scale-" });
-  const runDir = join(tmp, "run");
+  const runDir = join(tmp, "seed3");
   const r = await runScript("experiments/scale_comparison.ts", [
     "--seed",
     "3",
@@ -31,30 +31,72 @@ Deno.test("scale_comparison --setup cpu trains the small base and evaluates the 
   assert.equal(s.setup, "cpu");
   assert.equal(s.iterations, 2);
   assert.ok((s.large_parameters as number) >= 8 * (s.small_parameters as number));
+  assert.equal(s.large_long_parameters, s.large_parameters);
   const cmp = s.comparison as { scenario: string; baseline_success: number | null }[];
   assert.deepEqual(cmp.map((c) => c.scenario), FOUR);
   assert.ok(cmp.every((c) => c.baseline_success !== null));
-  const ev = readTable(join(runDir, "eval.arrow")).objects() as {
-    iteration: number;
-    seed: number;
-    scenario: string;
-  }[];
-  const base = readTable(join(runDir, "baseline", "eval.arrow")).objects() as typeof ev;
+  type Ev = { iteration: number; seed: number; scenario: string };
+  const ev = readTable(join(runDir, "eval.arrow")).objects() as Ev[];
   assert.deepEqual([...new Set(ev.map((e) => e.iteration))], [0, 2]);
   const key = (e: { scenario: string; seed: number }) => `${e.scenario}/${e.seed}`;
-  assert.deepEqual(base.map(key), ev.filter((e) => e.iteration === 0).map(key), "same episodes");
-  assert.equal(base.length, 4 * 3);
-  const meta = JSON.parse(await Deno.readTextFile(join(runDir, "baseline", "meta.json")));
-  assert.equal(meta.role, "baseline");
-  assert.match(await Deno.readTextFile(join(runDir, "config.yaml")), /^setup: cpu$/m);
-  // Each step row names the scenario its group played (chosen by the group's seed).
-  const steps = readTable(join(runDir, "steps.arrow")).objects() as {
-    scenario: string;
-    seed: number;
-  }[];
-  for (const x of steps) assert.equal(x.scenario, pickScenario(x.seed, FOUR));
-  assert.ok(new Set(steps.map((x) => x.scenario)).size > 1, "a mix of scenarios was played");
+  for (const name of ["baseline", "baseline_long"]) {
+    const base = readTable(join(runDir, name, "eval.arrow")).objects() as Ev[];
+    assert.deepEqual(base.map(key), ev.filter((e) => e.iteration === 0).map(key), name);
+    assert.equal(base.length, 4 * 3);
+    const meta = JSON.parse(await Deno.readTextFile(join(runDir, name, "meta.json")));
+    assert.equal(meta.role, "baseline");
+    assert.equal(meta.policy.name, `lap:${name}`);
+  }
+  // the recipe's msgrpo/optim sections come from frozen_lake_demo.yaml, flags win over them
+  const yaml = await Deno.readTextFile(join(runDir, "config.yaml"));
+  assert.match(yaml, /^setup: cpu$/m);
+  assert.match(yaml, /^ {2}replay_groups: 6$/m);
+  assert.match(yaml, /^ {2}schedule: cosine$/m);
+  assert.match(yaml, /^ {2}groups: 2$/m);
+  // training plays FrozenLake-NoSlip only
+  const steps = readTable(join(runDir, "steps.arrow")).objects() as { scenario: string }[];
+  assert.deepEqual([...new Set(steps.map((x) => x.scenario))], ["FrozenLake-NoSlip"]);
+  // the compute statement: 6·P·T per model, B and C pre-trained on more tokens than the small base
+  const compute: ComputeStatement = JSON.parse(
+    await Deno.readTextFile(join(runDir, "compute.json")),
+  );
+  assert.deepEqual(s.compute, compute as unknown);
+  const t = compute.tokens, p = compute.parameters;
+  assert.equal(compute.small_pretrain_flops, 6 * p.small * t.small_pretrain);
+  assert.ok(
+    t.baseline_pretrain > t.small_pretrain && t.baseline_long_pretrain > t.baseline_pretrain,
+  );
+  assert.ok(t.msgrpo_update > 0 && t.msgrpo_rollout >= t.msgrpo_update / 4);
+  assert.ok(compute.large_over_small.baseline_long > compute.large_over_small.baseline);
   await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("scale_cpu.yaml takes the main job's msgrpo and optim sections from frozen_lake_demo.yaml", async () => {
+  const { recipeArgs } = await import("../../lib/train/cli.ts");
+  const { parse } = await import("yaml");
+  const configs = join(ROOT, "experiments", "configs");
+  for (const file of ["scale_cpu.yaml", "ablation.yaml"]) {
+    const doc = parse(await Deno.readTextFile(join(configs, file))) as Record<string, unknown>;
+    assert.equal(doc.recipe, "frozen_lake_demo.yaml", file);
+    assert.equal(doc.msgrpo, undefined, `${file} must not repeat the recipe's msgrpo section`);
+    assert.equal(doc.optim, undefined, `${file} must not repeat the recipe's optim section`);
+  }
+  const sets = recipeArgs("frozen_lake_demo.yaml", configs).filter((a) => a !== "--set");
+  for (
+    const want of [
+      "msgrpo.iterations=350",
+      "msgrpo.groups=8",
+      "msgrpo.group_size=8",
+      "msgrpo.replay_groups=6",
+      "msgrpo.replay_threshold=0.5",
+      "msgrpo.minibatches=4",
+      "msgrpo.entropy_coef=0.01",
+      "optim.lr=0.0003",
+      'optim.schedule="cosine"',
+      "optim.min_lr_ratio=0",
+    ]
+  ) assert.ok(sets.includes(want), `the recipe lacks ${want}: ${sets.join(" ")}`);
+  assert.throws(() => recipeArgs("no_such_recipe.yaml", configs), /no_such_recipe\.yaml/);
 });
 
 Deno.test("scale_comparison --setup cpu refuses a large base under min_ratio × the small one", async () => {
@@ -75,6 +117,8 @@ Deno.test("scale_comparison --setup cpu refuses a large base under min_ratio × 
     "1",
     "--large.intermediate",
     "64",
+    "--large.steps",
+    "2",
   ]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /min_ratio 8/);
