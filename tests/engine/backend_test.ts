@@ -9,6 +9,7 @@ import {
   parseBackendName,
 } from "../../lib/engine/backend.ts";
 import { skip } from "./_helpers.ts";
+import { runProbe } from "./_probe.ts";
 
 Deno.test("parseBackendName() accepts every backend name, auto and case variants", () => {
   for (const n of BACKEND_NAMES) assert.equal(parseBackendName(n), n);
@@ -49,23 +50,9 @@ Deno.test("initBackend('tfjs-node') explains how to install it when the package 
   await initBackend("fast");
 });
 
-/** Run a probe script beside this file with `--unstable-webgpu`; its last stdout line as JSON. */
-async function runWebGpuProbe<T>(relative: string): Promise<T> {
-  const script = new URL(relative, import.meta.url).pathname;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--unstable-webgpu", script],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const text = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "";
-  assert.ok(out.success, new TextDecoder().decode(out.stderr));
-  return JSON.parse(text) as T;
-}
-
 Deno.test("the webgpu backend computes matMul, gradients, many-input AddN and a gradient norm like the cpu backend (subprocess)", async () => {
-  const res = await runWebGpuProbe<{ skip?: string; maxDiff?: number; backend?: string }>(
-    "./_webgpu_probe.ts",
+  const res = await runProbe<{ skip?: string; maxDiff?: number; backend?: string }>(
+    new URL("./_webgpu_probe.ts", import.meta.url),
   );
   if (res.skip) return skip("webgpu", res.skip);
   assert.equal(res.backend, "webgpu");
@@ -73,12 +60,12 @@ Deno.test("the webgpu backend computes matMul, gradients, many-input AddN and a 
 });
 
 Deno.test("MS-GRPO trains with LoRA on the webgpu backend: update, statistics, checkpoint (subprocess)", async () => {
-  const res = await runWebGpuProbe<{
+  const res = await runProbe<{
     skip?: string;
     iterations?: number;
     updates?: { updated: boolean; loss: number | null; grad_norm: number | null }[];
     adapterBytes?: number;
-  }>("./_webgpu_train_probe.ts");
+  }>(new URL("./_webgpu_train_probe.ts", import.meta.url));
   if (res.skip) return skip("webgpu", res.skip);
   assert.equal(res.iterations, 2);
   assert.equal(res.updates!.length, 2);
