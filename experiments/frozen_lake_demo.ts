@@ -25,7 +25,12 @@
  */
 import { join } from "node:path";
 import { c, dumpConfig } from "../lib/config/mod.ts";
-import { backendDescription, initBackend, parseBackendName } from "../lib/engine/mod.ts";
+import {
+  backendDescription,
+  deviceDescription,
+  initBackend,
+  parseBackendName,
+} from "../lib/engine/mod.ts";
 import { createRunDir } from "../lib/log/mod.ts";
 import { baseModelSchema } from "../lib/train/base_schema.ts";
 import { baseModelOptions, buildBaseModel } from "../lib/train/base_model.ts";
@@ -69,6 +74,7 @@ async function main(): Promise<void> {
     runDir: args.runDir,
     configYaml: dumpConfig(cfg, schema),
     backend: backendDescription(),
+    device: deviceDescription(),
   });
   console.error(`run directory: ${run.path} (backend ${backendDescription()})`);
   const t0 = performance.now();

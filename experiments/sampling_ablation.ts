@@ -28,7 +28,12 @@
  */
 import { join } from "node:path";
 import { c, dumpConfig, type Infer } from "../lib/config/mod.ts";
-import { backendDescription, initBackend, parseBackendName } from "../lib/engine/mod.ts";
+import {
+  backendDescription,
+  deviceDescription,
+  initBackend,
+  parseBackendName,
+} from "../lib/engine/mod.ts";
 import { createRunDir } from "../lib/log/mod.ts";
 import { baseModelSchema } from "../lib/train/base_schema.ts";
 import { parseExperimentArgs, recipeArgs } from "../lib/train/cli.ts";
@@ -103,6 +108,7 @@ async function main(): Promise<void> {
     runDir: args.runDir,
     configYaml: dumpConfig(cfg, ablationSchema),
     backend: backendDescription(),
+    device: deviceDescription(),
     extra: { role: "trained", arm: cfg.arm },
   });
   console.error(`run directory: ${run.path} (arm ${cfg.arm}, backend ${backendDescription()})`);

@@ -44,7 +44,12 @@
  */
 import { join } from "node:path";
 import { c, dumpConfig, type Infer } from "../lib/config/mod.ts";
-import { backendDescription, initBackend, parseBackendName } from "../lib/engine/mod.ts";
+import {
+  backendDescription,
+  deviceDescription,
+  initBackend,
+  parseBackendName,
+} from "../lib/engine/mod.ts";
 import { createRunDir } from "../lib/log/mod.ts";
 import { writeJsonAtomic } from "../lib/log/atomic.ts";
 import { type LoadedPolicy, loadPolicy } from "../lib/policy/load.ts";
@@ -196,6 +201,7 @@ async function main(): Promise<void> {
     runDir: args.runDir,
     configYaml: dumpConfig(cfg, scaleSchema),
     backend: backendDescription(),
+    device: deviceDescription(),
     extra: { role: "trained", setup: cfg.setup },
   });
   console.error(`run directory: ${run.path} (backend ${backendDescription()})`);

@@ -24,7 +24,12 @@
  */
 import { parse } from "yaml";
 import { c, parseConfigArgs } from "../lib/config/mod.ts";
-import { backendDescription, initBackend, parseBackendName } from "../lib/engine/mod.ts";
+import {
+  backendDescription,
+  deviceDescription,
+  initBackend,
+  parseBackendName,
+} from "../lib/engine/mod.ts";
 import { writeJsonAtomic } from "../lib/log/atomic.ts";
 import { baseModelOptions, baseModelSchema, buildBaseModel } from "../lib/train/mod.ts";
 
@@ -138,6 +143,7 @@ async function main(): Promise<number> {
     base: { ...b, path: "" },
     seed: cfg.seed,
     backend: backendDescription(),
+    device: deviceDescription(),
   };
   await writeJsonAtomic(`${tmp}/recipe.json`, { recipe, ...made, seconds });
   await Deno.rename(tmp, cfg.out);

@@ -24,6 +24,11 @@ export interface RunMeta {
   hostname: string | null;
   /** Compute backend (e.g. `wasm`), or null if not given. */
   backend: string | null;
+  /**
+   * The hardware it computed on (e.g. `cpu: AMD EPYC 7B13 x2`), or null if not given: the same
+   * seed rounds differently on another CPU or thread count, so runs compare within one device.
+   */
+  device: string | null;
   /** `git rev-parse HEAD` of the source tree, or null (no git, no repository, no commit). */
   git_commit: string | null;
   /** Whether the work tree had uncommitted changes, or null when unknown. */
@@ -56,6 +61,8 @@ export interface CreateRunDirOptions {
   configYaml?: string;
   /** Compute backend, recorded in `meta.json`. */
   backend?: string;
+  /** The hardware (`deviceDescription()` of the engine), recorded in `meta.json`. */
+  device?: string;
   /** Process arguments (default `Deno.args`). */
   argv?: readonly string[];
   /** Extra fields for `meta.json`. */
@@ -152,6 +159,7 @@ export async function collectRunMeta(
     argv: [...(opts.argv ?? Deno.args)],
     hostname,
     backend: opts.backend ?? null,
+    device: opts.device ?? null,
     git_commit: commit,
     git_dirty: status === null ? null : status.length > 0,
     versions: { ...Deno.version, msgrpo, tfjs },

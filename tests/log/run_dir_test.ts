@@ -21,6 +21,7 @@ Deno.test("createRunDir() writes config.yaml and meta.json and avoids name clash
     seed: 7,
     config,
     backend: "wasm",
+    device: "cpu: Test CPU x2",
     argv: ["--seed", "7"],
     extra: { note: "test" },
     now: START,
@@ -36,6 +37,7 @@ Deno.test("createRunDir() writes config.yaml and meta.json and avoids name clash
   assert.equal(meta.start_time, "2026-11-01T09:05:02.000Z");
   assert.deepEqual(meta.argv, ["--seed", "7"]);
   assert.equal(meta.backend, "wasm");
+  assert.equal(meta.device, "cpu: Test CPU x2");
   assert.equal(meta.note, "test");
   assert.equal(meta.versions.deno, Deno.version.deno);
   assert.equal(
