@@ -29,6 +29,10 @@ export interface ExperimentArgs<T> {
  * @param schema the experiment's config schema (its options block).
  * @param args `Deno.args`.
  * @param help usage line and description for `--help`.
+ * With `--resume --run-dir DIR` the config is the run's own `DIR/config.yaml` (the seed and
+ * settings it started with), overridden by any flags and `--set` given now; without that file
+ * (a run stopped before it was written) the command line's config is used.
+ *
  * @returns config, run directory, resume flag, or the help text.
  */
 export function parseExperimentArgs<F extends Field>(
@@ -57,6 +61,14 @@ export function parseExperimentArgs<F extends Field>(
     }
   }
   const rest = args.filter((_, i) => !consumed.has(i));
+  const runDir = typeof values["run-dir"] === "string" ? values["run-dir"] : undefined;
+  const resume = values.resume === true;
+  if (resume && runDir !== undefined) {
+    // The run's own resolved config is the one to continue (its seed, its settings): the last
+    // `--config` wins, and flags and `--set` still override it.
+    const saved = join(runDir, "config.yaml");
+    if (_isFile(saved)) rest.push("--config", saved);
+  }
   if (values.backend !== undefined) {
     if (typeof values.backend !== "string") throw new Error("--backend needs a NAME");
     rest.push("--set", `model.backend=${values.backend}`); // last, so it wins over --config
@@ -73,12 +85,18 @@ export function parseExperimentArgs<F extends Field>(
       overrides: [],
     };
   }
-  const runDir = typeof values["run-dir"] === "string" ? values["run-dir"] : undefined;
-  const resume = values.resume === true;
   if (resume && runDir === undefined) {
     throw new Error("--resume needs --run-dir DIR (the run to continue)");
   }
   return { config: parsed.config, runDir, resume, overrides: parsed.overrides };
+}
+
+function _isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
 }
 
 /**

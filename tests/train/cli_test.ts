@@ -57,3 +57,22 @@ Deno.test("--backend and --model.backend take the engine's names; tensorflow is 
   );
   assert.ok(parseExperimentArgs(trainSchema, ["--help"], help).help!.includes("--backend NAME"));
 });
+
+Deno.test("parseExperimentArgs() --resume continues with the run's own config.yaml; flags still win", () => {
+  const dir = Deno.makeTempDirSync();
+  Deno.writeTextFileSync(`${dir}/config.yaml`, "seed: 2\nmsgrpo:\n  group_size: 4\n");
+  const a = parseExperimentArgs(trainSchema, ["--resume", "--run-dir", dir], help);
+  assert.deepEqual([a.config!.seed, a.config!.msgrpo.group_size], [2, 4]);
+  const b = parseExperimentArgs(
+    trainSchema,
+    ["--resume", "--run-dir", dir, "--msgrpo.group_size", "6"],
+    help,
+  );
+  assert.deepEqual([b.config!.seed, b.config!.msgrpo.group_size], [2, 6]);
+  // a fresh run in the same folder name ignores it; a resumed run without the file uses the flags
+  const c = parseExperimentArgs(trainSchema, ["--run-dir", dir], help);
+  assert.equal(c.config!.seed, 1);
+  Deno.removeSync(`${dir}/config.yaml`);
+  const d = parseExperimentArgs(trainSchema, ["--resume", "--run-dir", dir, "--seed", "3"], help);
+  assert.equal(d.config!.seed, 3);
+});
