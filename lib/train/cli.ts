@@ -8,6 +8,7 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { type Field, type Infer, parseConfigArgs, sectionOverrides } from "../config/mod.ts";
+import { isFile } from "../util/fs.ts";
 
 /** Parsed command line of an experiment. */
 export interface ExperimentArgs<T> {
@@ -26,13 +27,13 @@ export interface ExperimentArgs<T> {
 /**
  * Parse an experiment's arguments.
  *
- * @param schema the experiment's config schema (its options block).
- * @param args `Deno.args`.
- * @param help usage line and description for `--help`.
  * With `--resume --run-dir DIR` the config is the run's own `DIR/config.yaml` (the seed and
  * settings it started with), overridden by any flags and `--set` given now; without that file
  * (a run stopped before it was written) the command line's config is used.
  *
+ * @param schema the experiment's config schema (its options block).
+ * @param args `Deno.args`.
+ * @param help usage line and description for `--help`.
  * @returns config, run directory, resume flag, or the help text.
  */
 export function parseExperimentArgs<F extends Field>(
@@ -67,7 +68,7 @@ export function parseExperimentArgs<F extends Field>(
     // The run's own resolved config is the one to continue (its seed, its settings): the last
     // `--config` wins, and flags and `--set` still override it.
     const saved = join(runDir, "config.yaml");
-    if (_isFile(saved)) rest.push("--config", saved);
+    if (isFile(saved)) rest.push("--config", saved);
   }
   if (values.backend !== undefined) {
     if (typeof values.backend !== "string") throw new Error("--backend needs a NAME");
@@ -89,14 +90,6 @@ export function parseExperimentArgs<F extends Field>(
     throw new Error("--resume needs --run-dir DIR (the run to continue)");
   }
   return { config: parsed.config, runDir, resume, overrides: parsed.overrides };
-}
-
-function _isFile(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
 }
 
 /**

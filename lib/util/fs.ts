@@ -27,3 +27,25 @@ export function pathExists(path: string): boolean {
     throw e;
   }
 }
+
+/**
+ * Whether a path is a regular file (false when it is missing, a folder, or cannot be read).
+ *
+ * @param path the path.
+ * @returns true for a file.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isFile } from "./fs.ts";
+ * const dir = Deno.makeTempDirSync();
+ * Deno.writeTextFileSync(`${dir}/a.txt`, "x");
+ * assert.deepEqual([isFile(`${dir}/a.txt`), isFile(dir), isFile(`${dir}/b`)], [true, false, false]);
+ * ```
+ */
+export function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}

@@ -12,6 +12,7 @@
 import type { ColumnTable } from "arquero";
 import { parse } from "yaml";
 import { readRunDirs } from "../log/read.ts";
+import { isFile } from "../util/fs.ts";
 
 /** What the analysis knows about one run directory. */
 export interface RunInfo {
@@ -27,14 +28,6 @@ export interface RunInfo {
   meta: Record<string, unknown>;
   /** The parsed `config.yaml`, or null. */
   config: Record<string, unknown> | null;
-}
-
-function _isFile(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
 }
 
 function _base(path: string): string {
@@ -67,7 +60,7 @@ function _readRun(path: string, parent: RunInfo | null): RunInfo {
     throw new Error(`run ${path}: cannot read meta.json: ${(e as Error).message}`);
   }
   let config: Record<string, unknown> | null = null;
-  if (_isFile(`${path}/config.yaml`)) {
+  if (isFile(`${path}/config.yaml`)) {
     try {
       config = parse(Deno.readTextFileSync(`${path}/config.yaml`)) as Record<string, unknown>;
     } catch (e) {
@@ -81,7 +74,7 @@ function _readRun(path: string, parent: RunInfo | null): RunInfo {
 }
 
 function _hasTable(dir: string, table: string): boolean {
-  if (_isFile(`${dir}/${table}.arrow`)) return true;
+  if (isFile(`${dir}/${table}.arrow`)) return true;
   try {
     return Deno.statSync(`${dir}/${table}.parts`).isDirectory;
   } catch {
@@ -105,12 +98,12 @@ function _subdirs(path: string): string[] {
 export function discoverRuns(paths: readonly string[]): RunInfo[] {
   const out: RunInfo[] = [];
   const visit = (path: string, depth: number): number => {
-    if (_isFile(`${path}/meta.json`)) {
+    if (isFile(`${path}/meta.json`)) {
       const run = _readRun(path, null);
       out.push(run);
       let n = 1;
       for (const d of _subdirs(path)) {
-        if (_isFile(`${path}/${d}/meta.json`)) {
+        if (isFile(`${path}/${d}/meta.json`)) {
           out.push(_readRun(`${path}/${d}`, run));
           n++;
         }
