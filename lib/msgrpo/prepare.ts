@@ -4,7 +4,8 @@
  *
  * 1. Returns R_e = Σ_t γ^t r_t, computed once here (the logs report these R, so with γ < 1 the
  *    logged return is the one behind Â).
- * 2. Group-relative advantages Â_e ({@link assignAdvantages}).
+ * 2. Group-relative advantages Â_e ({@link assignAdvantages}); with `solvedAdvantage` λ > 0 the
+ *    episodes of a group that all succeeded get λ instead of 0 ({@link solvedGroupAdvantages}).
  * 3. Draw counts ({@link drawEpisodes}) from the Rng of `drawSeed(seed, iteration)`.
  * 4. Training rows ({@link buildBatch}). When every Â is 0 the update is skipped, unless
  *    `idleUpdate: "regularize"` and the loss has other terms (entropy bonus, reference KL): then
@@ -37,6 +38,7 @@ import {
   type TrainingRow,
 } from "./batch.ts";
 import { drawEpisodes, type SamplingMode } from "./sampling.ts";
+import { solvedGroupAdvantages } from "./solved.ts";
 import type { Episode } from "./types.ts";
 
 /** Options of {@link prepareUpdate} (the `msgrpo` section of a training config, typed). */
@@ -51,6 +53,8 @@ export interface PrepareOptions {
   normalize?: AdvantageNormalize;
   /** Advantage std scope (default `"group"`). */
   scope?: AdvantageScope;
+  /** Â of every episode of a group that all succeeded with equal returns (default 0, the paper). */
+  solvedAdvantage?: number;
   /** Episode sampling arm (default `"aaw"`). */
   sampling?: SamplingMode;
   /** Number of draws M (default: pool size). */
@@ -133,11 +137,9 @@ export function prepareUpdate(
   opts: PrepareOptions,
 ): PreparedUpdate {
   const returns = episodes.map((e) => episodeReturn(e.steps.map((s) => s.reward), opts.gamma));
-  const assignment = assignAdvantages(
-    episodes.map((e, i) => ({ ...e, return: returns[i] })),
-    { normalize: opts.normalize, scope: opts.scope },
-  );
-  const advantages = assignment.episode;
+  const pool = episodes.map((e, i) => ({ ...e, return: returns[i] }));
+  const assignment = assignAdvantages(pool, { normalize: opts.normalize, scope: opts.scope });
+  const advantages = solvedGroupAdvantages(pool, assignment.episode, opts.solvedAdvantage ?? 0);
   const drawn = drawEpisodes(advantages, {
     mode: opts.sampling,
     draws: opts.draws,

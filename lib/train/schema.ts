@@ -75,6 +75,15 @@ export const trainFields = {
       default: "group",
       doc: "std over the group or the pool",
     }),
+    solved_advantage: c.float({
+      default: 0,
+      min: 0,
+      doc: "Â of every episode of a group that all succeeded (self-imitation; 0 = paper: Â = 0)",
+    }),
+    kl_reference: c.enum(["base", "checkpoint"], {
+      default: "base",
+      doc: "policy the KL term anchors to: the frozen base, or the policy at the last checkpoint",
+    }),
     sampling: c.enum(["aaw", "uniform", "all"], {
       default: "aaw",
       doc: "episode sampling: |A|-weighted, uniform, or every episode once",

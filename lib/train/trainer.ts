@@ -37,6 +37,7 @@ import { prepareUpdate } from "../msgrpo/prepare.ts";
 import { learningRateAt } from "./schedule.ts";
 import { chooseInitialStates, updateReplayBuffer } from "./replay.ts";
 import { Rng } from "../util/rng.ts";
+import { loadReference, refreshReference } from "./reference.ts";
 import { nextEntropyCoef } from "../msgrpo/entropy_control.ts";
 
 /** Options of {@link train} besides the config. */
@@ -145,9 +146,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
     entropyCoef = ck.state.entropyCoef ?? entropyCoef;
     replay = ck.state.replay ?? [];
   }
-  const reference = cfg.msgrpo.kl_beta > 0
-    ? await Qwen2Model.load(cfg.model.path, { trainable: false })
-    : undefined;
+  const reference = await loadReference(cfg, weightsDir);
   const policy = new LapPolicy(model, tokenizer, { maxNewTokens: cfg.msgrpo.max_new_tokens });
   const tables = openRunTables(opts.runDir, checkpointDir ? { truncateAfter: start } : {});
   const summary: TrainSummary = { iterations: start, evaluations: [], seconds: 0 };
@@ -262,6 +261,9 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
           entropyCoef,
           replay,
         }, cfg.model.path);
+        if (reference && cfg.msgrpo.kl_reference === "checkpoint") {
+          refreshReference(reference, model);
+        }
       }
       summary.iterations = it;
       const meanReturn = prepared.returns.reduce((a, r) => a + r, 0) / episodes.length;

@@ -30,6 +30,7 @@ export function prepareOptions(
     gamma: m.gamma,
     normalize: m.advantage_norm,
     scope: m.advantage_scope,
+    solvedAdvantage: m.solved_advantage,
     sampling: m.sampling,
     draws: m.draws ?? undefined,
     replacement: m.replacement,

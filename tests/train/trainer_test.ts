@@ -42,8 +42,12 @@ Deno.test("train() improves a tiny policy's success on a tiny lake", async () =>
 Deno.test("train() resumed after a crash writes the same tables as an uninterrupted run", async () => {
   const base = await tinyBase();
   // the controllers whose state lives in the checkpoint (entropy coefficient, replay buffer) and
-  // the learning-rate schedule are on, so the resumed run must restore them to match
+  // the learning-rate schedule are on, so the resumed run must restore them to match; so is the KL
+  // to the policy at the last checkpoint (a resumed run must anchor to that checkpoint, not the base)
   const cfg = tinyConfig(base, [
+    "msgrpo.kl_beta=0.05",
+    "msgrpo.kl_reference=checkpoint",
+    "msgrpo.solved_advantage=0.5",
     "msgrpo.entropy_coef=0.01",
     "msgrpo.entropy_target=0.5",
     "msgrpo.replay_groups=1",
