@@ -157,7 +157,7 @@ export function poolAdvantages(
     );
   }
   _checkReturns(returns, "poolAdvantages");
-  const members = _members(groups);
+  const members = membersByKey(groups);
   const out = new Array<number>(returns.length).fill(0);
   if (scope === "group") {
     for (const idx of members.values()) {
@@ -204,18 +204,11 @@ export function assignAdvantages(
   opts: AdvantageOptions = {},
 ): AdvantageAssignment {
   const { ddof } = _checkOptions(opts);
-  const keys = episodes.map((e, i) => {
-    if (!Number.isFinite(e.iteration) || !Number.isFinite(e.group)) {
-      throw new Error(
-        `advantages.ts assignAdvantages: episode ${i} has iteration ${e.iteration}, group ${e.group}`,
-      );
-    }
-    return `${e.iteration}/${e.group}`;
-  });
+  const keys = groupKeys(episodes);
   const returns = episodes.map((e) => e.return);
   const episode = poolAdvantages(returns, keys, opts);
   const groups: GroupSummary[] = [];
-  for (const idx of _members(keys).values()) {
+  for (const idx of membersByKey(keys).values()) {
     const rs = idx.map((i) => returns[i]);
     const mean = _mean(rs);
     const zeroVariance = _allEqual(rs);
@@ -238,6 +231,49 @@ export function assignAdvantages(
   };
 }
 
+/**
+ * The group key of each episode: a group is one iteration's group id (`"iteration/group"`).
+ *
+ * @param episodes the pool.
+ * @returns one key per episode, in pool order.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { groupKeys, membersByKey } from "./advantages.ts";
+ * const keys = groupKeys([{ iteration: 2, group: 0 }, { iteration: 2, group: 1 }, { iteration: 2, group: 0 }]);
+ * assert.deepEqual(keys, ["2/0", "2/1", "2/0"]);
+ * assert.deepEqual([...membersByKey(keys).values()], [[0, 2], [1]]);
+ * ```
+ */
+export function groupKeys(
+  episodes: readonly Pick<Episode, "iteration" | "group">[],
+): string[] {
+  return episodes.map((e, i) => {
+    if (!Number.isFinite(e.iteration) || !Number.isFinite(e.group)) {
+      throw new Error(
+        `advantages.ts groupKeys: episode ${i} has iteration ${e.iteration}, group ${e.group}`,
+      );
+    }
+    return `${e.iteration}/${e.group}`;
+  });
+}
+
+/**
+ * The indices of each key's members, keys in order of first appearance.
+ *
+ * @param keys one key per element.
+ * @returns key → indices (ascending).
+ */
+export function membersByKey<K>(keys: readonly K[]): Map<K, number[]> {
+  const m = new Map<K, number[]>();
+  keys.forEach((k, i) => {
+    const list = m.get(k);
+    if (list) list.push(i);
+    else m.set(k, [i]);
+  });
+  return m;
+}
+
 function _checkOptions(opts: GroupAdvantageOptions): Required<GroupAdvantageOptions> {
   const normalize = opts.normalize ?? "std";
   const eps = opts.eps ?? 1e-6;
@@ -256,16 +292,6 @@ function _checkReturns(returns: readonly number[], fn: string): void {
   returns.forEach((r, i) => {
     if (!Number.isFinite(r)) throw new Error(`advantages.ts ${fn}: returns[${i}] is ${r}`);
   });
-}
-
-function _members(keys: readonly (number | string)[]): Map<number | string, number[]> {
-  const m = new Map<number | string, number[]>();
-  keys.forEach((k, i) => {
-    const list = m.get(k);
-    if (list) list.push(i);
-    else m.set(k, [i]);
-  });
-  return m;
 }
 
 function _allEqual(xs: readonly number[]): boolean {

@@ -26,9 +26,12 @@ export {
   episodeReturn,
   type GroupAdvantageOptions,
   groupAdvantages,
+  groupKeys,
   type GroupSummary,
+  membersByKey,
   poolAdvantages,
 } from "./advantages.ts";
+export { solvedGroupAdvantages } from "./solved.ts";
 export {
   drawEpisodes,
   type DrawOptions,

@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { groupKeys, membersByKey } from "./advantages.ts";
 import type { Episode } from "./types.ts";
 
 /**
@@ -53,14 +54,7 @@ export function solvedGroupAdvantages(
   }
   const out = [...advantages];
   if (bonus === 0) return out;
-  const groups = new Map<string, number[]>();
-  episodes.forEach((e, i) => {
-    const key = `${e.iteration}/${e.group}`;
-    const members = groups.get(key);
-    if (members) members.push(i);
-    else groups.set(key, [i]);
-  });
-  for (const members of groups.values()) {
+  for (const members of membersByKey(groupKeys(episodes)).values()) {
     const first = episodes[members[0]].return;
     const solved = members.every((i) => episodes[i].success && episodes[i].return === first);
     if (solved) { for (const i of members) out[i] = bonus; }
