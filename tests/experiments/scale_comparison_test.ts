@@ -84,7 +84,7 @@ Deno.test("scale_cpu.yaml takes the main job's msgrpo and optim sections from fr
   const sets = recipeArgs("frozen_lake_demo.yaml", configs).filter((a) => a !== "--set");
   for (
     const want of [
-      "msgrpo.iterations=350",
+      "msgrpo.iterations=500",
       "msgrpo.groups=8",
       "msgrpo.group_size=8",
       "msgrpo.replay_groups=6",
