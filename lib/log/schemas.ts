@@ -183,6 +183,15 @@ export const UPDATES = defineTable("updates", "One row per training iteration.",
     "Whether an optimiser step was taken (false when every advantage was 0 and " +
       "`msgrpo.idle_update` is `skip`).",
   ),
+  kl_probe: _updateStat(
+    "k3 estimate of KL(π_old ‖ π_θ) after the update, on the KL probe (a uniform sample of the " +
+      "pool's steps); null without `msgrpo.kl_guard` or when no update was made.",
+    "nats",
+  ),
+  kl_rollback: col.bool(
+    "Whether `msgrpo.kl_guard` undid the update: `kl_probe` exceeded the guard, so parameters " +
+      "and optimiser state are those from before it.",
+  ),
 });
 
 /** One row per evaluation episode. */

@@ -14,6 +14,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { nativeKernelsActive } from "../engine/fast_state.ts";
 import { tokenLogprobs } from "../engine/ops_logprobs.ts";
+import { KVCache } from "./kv_cache.ts";
 import { gatherRows } from "./layers.ts";
 import type { Qwen2Model } from "./qwen2.ts";
 
@@ -112,6 +113,39 @@ export interface ScoreOptions {
   temperature?: number;
   /** Also return per-token entropies (default false). */
   entropy?: boolean;
+  /**
+   * Compute the prompts' common prefix once (default false): the rows' longest common prefix
+   * (at most each prompt but its last token) runs as one row, its keys and values are shared by
+   * every row, and only the rest of each row is computed. The same numbers up to float rounding,
+   * gradients included; cheaper when the rows share a long prefix (system message, chat template).
+   */
+  sharedPrefix?: boolean;
+}
+
+/**
+ * Length of the prefix {@link sequenceLogprobs} computes once with `sharedPrefix`: the longest
+ * common prefix of the prompts, leaving each prompt at least its last token.
+ *
+ * @param prompts the rows' prompts (non-empty).
+ * @returns the prefix length (0 for fewer than two rows).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sharedPrefixLength } from "./logprob.ts";
+ * assert.equal(sharedPrefixLength([[1, 2, 3, 4], [1, 2, 3, 9, 9]]), 3);
+ * assert.equal(sharedPrefixLength([[1, 2, 3], [1, 2, 3]]), 2);
+ * assert.equal(sharedPrefixLength([[5, 2], [1, 2]]), 0);
+ * assert.equal(sharedPrefixLength([[1, 2]]), 0);
+ * ```
+ */
+export function sharedPrefixLength(prompts: readonly (readonly number[])[]): number {
+  if (prompts.length < 2) return 0;
+  const first = prompts[0];
+  const most = Math.min(...prompts.map((p) => p.length)) - 1;
+  for (let j = 0; j < most; j++) {
+    if (prompts.some((p) => p[j] !== first[j])) return j;
+  }
+  return Math.max(0, most);
 }
 
 /** Output of {@link sequenceLogprobs}; every tensor is `[B, Tc]`, zero where `mask` is 0. */
@@ -165,13 +199,15 @@ export function sequenceLogprobs(
   if (!(temperature > 0)) {
     throw new Error(`sequenceLogprobs: temperature must be > 0, got ${temperature}`);
   }
-  const pMax = Math.max(...prompts.map((p) => p.length));
+  const shared = opts.sharedPrefix ? sharedPrefixLength(prompts) : 0;
+  const own = shared > 0 ? prompts.map((p) => p.slice(shared)) : prompts;
+  const pMax = Math.max(...own.map((p) => p.length));
   const tc = Math.max(1, ...completions.map((c) => c.length));
   const len = pMax + tc;
   const ids: number[][] = [], mask: number[][] = [];
   const rows: number[] = [], targets: number[] = [], slots: number[] = [];
   for (let r = 0; r < b; r++) {
-    const p = prompts[r], c = completions[r];
+    const p = own[r], c = completions[r];
     const lp = pMax - p.length;
     ids.push([...new Array(lp).fill(p[0]), ...p, ...c, ...new Array(tc - c.length).fill(p[0])]);
     mask.push([
@@ -201,7 +237,9 @@ export function sequenceLogprobs(
       lengths: completions.map((c) => c.length),
     };
   }
-  const h = model.hidden(ids, { attentionMask: mask });
+  const h = shared > 0
+    ? _hiddenAfterPrefix(model, prompts[0].slice(0, shared), ids, mask)
+    : model.hidden(ids, { attentionMask: mask });
   const out = tf.tidy(() => {
     const h2 = tf.reshape(h, [b * len, model.config.hiddenSize]) as tf.Tensor2D;
     let logits = model.head(gatherRows(h2, rows));
@@ -226,6 +264,27 @@ export function sequenceLogprobs(
     entropy: out.ent,
     lengths: completions.map((c) => c.length),
   };
+}
+
+/**
+ * Hidden states of `ids` (left-padded rows) that continue the one shared `prefix`: the prefix runs
+ * once, its keys and values are gathered to every row (differentiable), and the rows attend over
+ * them. Positions continue after the prefix, so the result equals the rows run whole.
+ */
+function _hiddenAfterPrefix(
+  model: Qwen2Model,
+  prefix: number[],
+  ids: number[][],
+  mask: number[][],
+): tf.Tensor3D {
+  const cache = new KVCache(model.config.numLayers);
+  try {
+    model.hidden([prefix], { cache }).dispose();
+    cache.select(ids.map(() => 0));
+    return model.hidden(ids, { attentionMask: mask, cache });
+  } finally {
+    cache.dispose();
+  }
 }
 
 /**

@@ -54,8 +54,19 @@ export { type ForwardOptions, Qwen2Model } from "./qwen2.ts";
 export { KVCache } from "./kv_cache.ts";
 export { generate, type GenerateOptions, type GenerateResult } from "./generate.ts";
 export { sampleToken, type SamplingOptions } from "./sampling.ts";
-export { nextTokenLoss, sequenceLogprobs, type SequenceScores } from "./logprob.ts";
-export { AdamW, type AdamWOptions, type AdamWState, clipByGlobalNorm } from "./optim.ts";
+export {
+  nextTokenLoss,
+  sequenceLogprobs,
+  type SequenceScores,
+  sharedPrefixLength,
+} from "./logprob.ts";
+export {
+  AdamW,
+  type AdamWOptions,
+  type AdamWSnapshot,
+  type AdamWState,
+  clipByGlobalNorm,
+} from "./optim.ts";
 export {
   attachLora,
   detachLora,

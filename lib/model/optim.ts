@@ -36,6 +36,21 @@ export interface AdamWState {
 }
 
 /**
+ * A device-side copy of an optimiser's parameters and moments (from {@link AdamW.snapshot}):
+ * {@link AdamW.restore} puts it back, e.g. to undo a step. Free it with `dispose`.
+ */
+export interface AdamWSnapshot {
+  /** Updates applied when the copy was taken. */
+  readonly step: number;
+  /** Parameters, moments m and v (copy-free clones: an in-place update copies first). */
+  readonly params: readonly tf.Tensor[];
+  readonly m: readonly tf.Tensor[];
+  readonly v: readonly tf.Tensor[];
+  /** Free the copies. */
+  dispose(): void;
+}
+
+/**
  * AdamW over a fixed list of variables.
  *
  * Update for each parameter p with gradient g at step t (1-based):
@@ -176,6 +191,67 @@ export class AdamW {
         this.#m[i].assign(tf.tensor(s.m[i], p.shape));
         this.#v[i].assign(tf.tensor(s.v[i], p.shape));
       });
+    });
+    this.iterations = s.step;
+  }
+
+  /**
+   * Copy the parameters and moments (cheap: clones share buffers until the next update, which
+   * gives a shared parameter its own copy first).
+   *
+   * @returns the copy; pass it to {@link AdamW.restore} to undo the updates since.
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import "@tensorflow/tfjs-backend-cpu";
+   * import * as tf from "@tensorflow/tfjs-core";
+   * import { AdamW } from "./optim.ts";
+   * await tf.setBackend("cpu");
+   * const w = tf.variable(tf.scalar(1));
+   * const opt = new AdamW([w], { lr: 0.1, weightDecay: 0 });
+   * const before = opt.snapshot();
+   * opt.apply([tf.scalar(2)]);
+   * opt.restore(before);
+   * before.dispose();
+   * assert.deepEqual([w.dataSync()[0], opt.iterations], [1, 0]);
+   * ```
+   */
+  snapshot(): AdamWSnapshot {
+    const params = this.vars.map((x) => tf.clone(x));
+    const m = this.#m.map((x) => tf.clone(x));
+    const v = this.#v.map((x) => tf.clone(x));
+    return {
+      step: this.iterations,
+      params,
+      m,
+      v,
+      dispose: () => tf.dispose([...params, ...m, ...v]),
+    };
+  }
+
+  /**
+   * Put back a {@link AdamW.snapshot} of this optimiser (its parameters, moments and step).
+   *
+   * @param s the snapshot (still owned by the caller).
+   */
+  restore(s: AdamWSnapshot): void {
+    const n = this.vars.length;
+    if (s.params.length !== n || s.m.length !== n || s.v.length !== n) {
+      throw new Error(
+        `AdamW.restore: snapshot has ${s.params.length} parameters, optimiser has ${n} variables`,
+      );
+    }
+    this.vars.forEach((p, i) => {
+      if (s.params[i].shape.join() !== p.shape.join()) {
+        throw new Error(
+          `AdamW.restore: parameter ${i} has shape [${
+            s.params[i].shape
+          }], variable has [${p.shape}]`,
+        );
+      }
+      p.assign(s.params[i]);
+      this.#m[i].assign(s.m[i]);
+      this.#v[i].assign(s.v[i]);
     });
     this.iterations = s.step;
   }

@@ -32,6 +32,7 @@ export {
   poolAdvantages,
 } from "./advantages.ts";
 export { solvedGroupAdvantages } from "./solved.ts";
+export { type KlProbeOptions, klProbeRows } from "./kl_probe.ts";
 export {
   drawEpisodes,
   type DrawOptions,

@@ -38,6 +38,7 @@ import {
   type TrainingRow,
 } from "./batch.ts";
 import { drawEpisodes, type SamplingMode } from "./sampling.ts";
+import { klProbeRows } from "./kl_probe.ts";
 import { solvedGroupAdvantages } from "./solved.ts";
 import type { Episode } from "./types.ts";
 
@@ -73,6 +74,8 @@ export interface PrepareOptions {
   minibatches?: number;
   /** Padded-token budget of one micro-batch. */
   microBatchTokens: number;
+  /** Steps of the pool in the KL probe (`kl_probe.ts`; default 0: no probe). */
+  klProbeRows?: number;
 }
 
 /** One optimizer step: its padded micro-batches and the loss normalizer they share. */
@@ -105,6 +108,8 @@ export interface PreparedUpdate {
   rows: TrainingRow[];
   /** Optimizer steps in order: `epochs × minibatches` of them, none when no update. */
   steps: PreparedStep[];
+  /** Micro-batches of the KL probe (`kl_probe.ts`; empty without `klProbeRows` or update). */
+  probe: PaddedRows[];
 }
 
 /**
@@ -178,5 +183,15 @@ export function prepareUpdate(
     idle: idle && rows.length > 0,
     rows,
     steps,
+    probe: steps.length > 0 && (opts.klProbeRows ?? 0) > 0
+      ? microBatches(
+        klProbeRows(episodes, {
+          rows: opts.klProbeRows!,
+          seed: opts.seed,
+          iteration: opts.iteration,
+        }),
+        opts.microBatchTokens,
+      ).map(padRows)
+      : [],
   };
 }

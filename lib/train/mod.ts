@@ -13,6 +13,7 @@ export {
   type TrainSummary,
 } from "./trainer.ts";
 export {
+  behaviourKl,
   msgrpoUpdate,
   type UpdateContext,
   type UpdateOptions,

@@ -122,5 +122,7 @@ export function updateRow(
     idle_update: prepared.idle,
     signal_episodes: prepared.advantages.filter((a) => a !== 0).length,
     entropy_coef: outcome.entropyCoef,
+    kl_probe: outcome.probeKl,
+    kl_rollback: outcome.rolledBack,
   };
 }

@@ -103,6 +103,17 @@ export const trainFields = {
       gt: 0,
       doc: "upper PPO clip ε_high (DAPO's clip-higher; null = clip_eps)",
     }),
+    kl_guard: c.float<true>({
+      default: null,
+      nullable: true,
+      gt: 0,
+      doc: "undo an update whose k3 KL to π_old on the KL probe exceeds this (nats; null = off)",
+    }),
+    kl_probe_rows: c.int({
+      default: 64,
+      min: 1,
+      doc: "pool steps, drawn uniformly, on which the KL guard measures an update",
+    }),
     kl_beta: c.float({
       default: 0,
       min: 0,
@@ -130,6 +141,10 @@ export const trainFields = {
     }),
     epochs: c.int({ default: 1, min: 1, doc: "passes over the drawn batch per iteration" }),
     minibatches: c.int({ default: 1, min: 1, doc: "optimizer steps per pass" }),
+    shared_prefix: c.bool({
+      default: false,
+      doc: "score each micro-batch's common prompt prefix once (same numbers up to rounding)",
+    }),
     micro_batch_tokens: c.int({
       default: 8192,
       min: 1,

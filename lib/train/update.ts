@@ -4,6 +4,13 @@
  * micro-batches, clip their global norm and take one AdamW step. Returns what it did as plain
  * numbers; the trainer decides what to log.
  *
+ * **KL guard** (`klGuard`, config `msgrpo.kl_guard`; off by default). After the iteration's
+ * steps, the k3 estimate of KL(π_old ‖ π_θ) is measured on the KL probe, a uniform sample of the
+ * pool's steps (`lib/msgrpo/kl_probe.ts`); if it exceeds `klGuard` nats, the whole update is undone
+ * (parameters and optimizer moments as before it): a trust region by rejection. Without it a rare
+ * update moved the 4-layer policy by half a nat at once and left it writing one fixed action for
+ * the rest of the run (`docs/algorithm.md`, "Fourth round").
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
@@ -11,7 +18,12 @@ import type { Qwen2Model } from "../model/qwen2.ts";
 import { sequenceLogprobs } from "../model/logprob.ts";
 import type { AdamW } from "../model/optim.ts";
 import { clipByGlobalNorm } from "../model/optim.ts";
-import { ppoClipLoss, type PreparedStep, type PreparedUpdate } from "../msgrpo/mod.ts";
+import {
+  type PaddedRows,
+  ppoClipLoss,
+  type PreparedStep,
+  type PreparedUpdate,
+} from "../msgrpo/mod.ts";
 
 /** What one update did. Statistics are null when no optimizer step was taken. */
 export interface UpdateOutcome {
@@ -33,6 +45,10 @@ export interface UpdateOutcome {
   tokens: number;
   /** Entropy coefficient the update used. */
   entropyCoef: number;
+  /** k3 KL(π_old ‖ π_θ) on the KL probe after the update's steps (null without the guard). */
+  probeKl: number | null;
+  /** Whether the KL guard undid the update (`probeKl` > `klGuard`). */
+  rolledBack: boolean;
 }
 
 /** Options of the tensor step (the loss and optimizer part of a training config, typed). */
@@ -47,6 +63,13 @@ export interface UpdateOptions {
   entropyCoef: number;
   /** Global gradient-norm clip. */
   gradClip: number;
+  /**
+   * KL guard: undo the update when the k3 KL to the behaviour policy on the KL probe exceeds
+   * this many nats (see the module doc; undefined: off).
+   */
+  klGuard?: number;
+  /** Compute each micro-batch's common prompt prefix once (`sequenceLogprobs`' `sharedPrefix`). */
+  sharedPrefix?: boolean;
 }
 
 /** The objects an update works on. */
@@ -63,13 +86,14 @@ export interface UpdateContext {
  * Take the optimizer steps of a prepared update.
  *
  * @param ctx model, optimizer and optional reference.
- * @param prepared what `prepareUpdate` planned (its `steps` are taken in order).
+ * @param prepared what `prepareUpdate` planned (its `steps` are taken in order; its `probe`
+ *   measures the update for the KL guard).
  * @param opts clip ranges, KL and entropy weights, gradient clip.
  * @returns update statistics (null statistics when `prepared.steps` is empty).
  */
 export async function msgrpoUpdate(
   ctx: UpdateContext,
-  prepared: Pick<PreparedUpdate, "steps">,
+  prepared: Pick<PreparedUpdate, "steps"> & Partial<Pick<PreparedUpdate, "probe">>,
   opts: UpdateOptions,
 ): Promise<UpdateOutcome> {
   const entropyCoef = opts.entropyCoef;
@@ -84,8 +108,19 @@ export async function msgrpoUpdate(
       gradNorm: null,
       tokens: 0,
       entropyCoef,
+      probeKl: null,
+      rolledBack: false,
     };
   }
+  const guard = opts.klGuard;
+  if (guard !== undefined && !(guard > 0)) {
+    throw new Error(`msgrpoUpdate: klGuard must be > 0 nats, got ${guard}`);
+  }
+  const probe = prepared.probe ?? [];
+  if (guard !== undefined && probe.length === 0) {
+    throw new Error("msgrpoUpdate: klGuard needs the KL probe (prepareUpdate's klProbeRows)");
+  }
+  const before = guard !== undefined ? ctx.optimizer.snapshot() : undefined;
   const acc = { loss: 0, clip: 0, kl: 0, refKl: 0, ent: 0, tokens: 0, norm: 0, steps: 0 };
   let hasRef = false;
   for (const step of prepared.steps) {
@@ -102,6 +137,15 @@ export async function msgrpoUpdate(
     acc.norm += r.gradNorm;
     acc.steps++;
   }
+  let probeKl: number | null = null, rolledBack = false;
+  if (before !== undefined) {
+    probeKl = await behaviourKl(ctx.model, probe, { sharedPrefix: opts.sharedPrefix });
+    if (probeKl > guard!) {
+      ctx.optimizer.restore(before);
+      rolledBack = true;
+    }
+    before.dispose();
+  }
   const epochs = prepared.steps[prepared.steps.length - 1].epoch + 1;
   const perToken = (x: number) => (acc.tokens > 0 ? x / acc.tokens : 0);
   return {
@@ -114,6 +158,8 @@ export async function msgrpoUpdate(
     gradNorm: acc.norm / acc.steps,
     tokens: acc.tokens / epochs,
     entropyCoef,
+    probeKl,
+    rolledBack,
   };
 }
 
@@ -140,17 +186,18 @@ async function _optimizerStep(
   const normalizer = step.normalizer;
   const sums = new Map<string, tf.Tensor>();
   const stats = { loss: 0, clip: 0, kl: 0, refKl: 0, ent: 0, tokens: 0, hasRef: false };
+  const score = { sharedPrefix: opts.sharedPrefix ?? false };
   for (const micro of step.micro) {
     const { prompts, completions } = micro;
     const ref = ctx.reference && opts.klBeta > 0
-      ? tf.tidy(() => sequenceLogprobs(ctx.reference!, prompts, completions).logprobs)
+      ? tf.tidy(() => sequenceLogprobs(ctx.reference!, prompts, completions, score).logprobs)
       : undefined;
     const old = tf.tensor2d(micro.oldLogprobs, [prompts.length, micro.completionLen]);
     const adv = tf.tensor1d(micro.advantages);
     const w = tf.tensor1d(micro.weights);
     let out: ReturnType<typeof ppoClipLoss> | undefined;
     const { value, grads } = tf.variableGrads(() => {
-      const s = sequenceLogprobs(ctx.model, prompts, completions, { entropy: true });
+      const s = sequenceLogprobs(ctx.model, prompts, completions, { ...score, entropy: true });
       const r = ppoClipLoss({
         logprobs: s.logprobs,
         oldLogprobs: old,
@@ -206,4 +253,58 @@ async function _optimizerStep(
     tokens: stats.tokens,
     gradNorm: norm,
   };
+}
+
+/**
+ * The k3 estimate of KL(π_old ‖ π_θ), the mean of (ρ − 1) − log ρ over the completion tokens of
+ * `rows` weighted by their weights, by a forward pass without gradients.
+ *
+ * @param model the policy π_θ.
+ * @param rows padded micro-batches whose old log-probabilities are π_old's (e.g. the KL probe).
+ * @param opts `sharedPrefix`: compute each micro-batch's common prompt prefix once.
+ * @returns the estimate in nats (0 for rows without tokens).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { initBackend } from "../engine/backend.ts";
+ * import { parseConfig } from "../model/config.ts";
+ * import { randomWeights } from "../model/make_model.ts";
+ * import { Qwen2Model } from "../model/qwen2.ts";
+ * import { sequenceLogprobs } from "../model/logprob.ts";
+ * import { behaviourKl } from "./update.ts";
+ * await initBackend("cpu");
+ * const config = parseConfig({ model_type: "qwen2", vocab_size: 8, hidden_size: 8,
+ *   num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, intermediate_size: 8 });
+ * const model = Qwen2Model.fromWeights(config, randomWeights(config, { seed: 1 }));
+ * const own = sequenceLogprobs(model, [[1, 2]], [[3]]).logprobs.dataSync()[0];
+ * const rows = (old: number) => [{ prompts: [[1, 2]], completions: [[3]], completionLen: 1,
+ *   oldLogprobs: new Float32Array([old]), advantages: new Float32Array([0]),
+ *   weights: new Float32Array([1]) }];
+ * // the policy that produced the log-probability is at distance 0 from itself
+ * assert.ok(Math.abs(await behaviourKl(model, rows(own))) < 1e-6);
+ * // ρ = 2: (2 − 1) − log 2
+ * assert.ok(Math.abs(await behaviourKl(model, rows(own - Math.log(2))) - (1 - Math.log(2))) < 1e-5);
+ * ```
+ */
+export async function behaviourKl(
+  model: Qwen2Model,
+  rows: readonly PaddedRows[],
+  opts: { sharedPrefix?: boolean } = {},
+): Promise<number> {
+  let kl = 0, tokens = 0;
+  for (const micro of rows) {
+    const packed = tf.tidy(() => {
+      const s = sequenceLogprobs(model, micro.prompts, micro.completions, opts);
+      const old = tf.tensor2d(micro.oldLogprobs, [micro.prompts.length, micro.completionLen]);
+      const logRatio = tf.sub(s.logprobs, old);
+      const k3 = tf.sub(tf.sub(tf.exp(logRatio), 1), logRatio);
+      const wm = tf.mul(s.mask, tf.expandDims(tf.tensor1d(micro.weights), 1));
+      return tf.stack([tf.sum(tf.mul(wm, k3)), tf.sum(wm)]);
+    });
+    const [k, t] = await packed.data();
+    packed.dispose();
+    kl += k;
+    tokens += t;
+  }
+  return tokens > 0 ? kl / tokens : 0;
 }

@@ -40,6 +40,7 @@ export function prepareOptions(
     epochs: m.epochs,
     minibatches: m.minibatches,
     microBatchTokens: m.micro_batch_tokens,
+    klProbeRows: m.kl_guard !== null ? m.kl_probe_rows : 0,
   };
 }
 
@@ -57,5 +58,7 @@ export function updateOptions(cfg: TrainConfig, entropyCoef: number): UpdateOpti
     klBeta: cfg.msgrpo.kl_beta,
     entropyCoef,
     gradClip: cfg.optim.grad_clip,
+    klGuard: cfg.msgrpo.kl_guard ?? undefined,
+    sharedPrefix: cfg.msgrpo.shared_prefix,
   };
 }

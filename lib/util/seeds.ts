@@ -14,6 +14,7 @@
  * | replayed initial states             | deriveSeed(seed, iteration, 0x4e9)                | trainer                |
  * | episode draws                       | deriveSeed(seed, iteration, 0xd7a3)               | `msgrpo/prepare.ts`    |
  * | shuffle of pass k ≥ 1 of an update  | deriveSeed(seed, iteration, k)                    | `msgrpo/prepare.ts`    |
+ * | KL probe of an update               | deriveSeed(seed, iteration, 0x6b1e)               | `msgrpo/kl_probe.ts`   |
  * | a mixture's scenario of a group     | deriveSeed(initial-state seed, 0x313)             | `env/mixed.ts`         |
  * | LoRA initialisation                 | deriveSeed(seed, 0x10a)                           | trainer                |
  * | base model: transcript answers      | deriveSeed(seed, 0x7a)                            | `train/transcripts.ts` |
@@ -135,6 +136,17 @@ export function replaySeed(seed: number, iteration: number): number {
  */
 export function drawSeed(seed: number, iteration: number): number {
   return deriveSeed(seed, iteration, 0xd7a3);
+}
+
+/**
+ * Seed of an iteration's KL probe (the pool steps on which the KL guard measures an update).
+ *
+ * @param seed the run seed.
+ * @param iteration the iteration.
+ * @returns the seed.
+ */
+export function klProbeSeed(seed: number, iteration: number): number {
+  return deriveSeed(seed, iteration, 0x6b1e);
 }
 
 /**

@@ -84,5 +84,7 @@ export function updateRow(iteration: number, updated = true): UpdateRow {
     idle_update: false,
     signal_episodes: updated ? 8 : 0,
     entropy_coef: 0.01,
+    kl_probe: null,
+    kl_rollback: false,
   };
 }

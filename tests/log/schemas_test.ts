@@ -66,6 +66,8 @@ Deno.test("RUN_TABLES hold the column names the trainer and notebooks share", ()
     "signal_episodes",
     "entropy_coef",
     "updated",
+    "kl_probe",
+    "kl_rollback",
   ]);
   assert.deepEqual(Object.keys(EVAL.columns), [
     "iteration",
@@ -142,5 +144,5 @@ Deno.test("docs/logs.md carries the generated column reference unchanged", () =>
   assert.deepEqual(_cells(section), _cells(want), "run `deno run lib/log/schema_doc.ts`");
   const headings = (s: string) => s.split("\n").filter((l) => l.startsWith("### "));
   assert.deepEqual(headings(section), headings(want));
-  assert.equal(_cells(want).length, 1 + 16 + 1 + 11 + 1 + 22 + 1 + 11 + 1 + 9);
+  assert.equal(_cells(want).length, 1 + 16 + 1 + 11 + 1 + 24 + 1 + 11 + 1 + 9);
 });

@@ -99,6 +99,40 @@ Deno.test("AdamW.getState()/setState() resume bit for bit; decay filter skips va
   tf.dispose([...a, ...b]);
 });
 
+Deno.test("AdamW.snapshot()/restore() undo steps bit for bit on the in-place fast backend", async () => {
+  await initBackend("fast");
+  const w = tf.variable(tf.tensor2d([[1, -3], [0.5, 2]]));
+  const opt = new AdamW([w], { lr: 0.05 });
+  const g = () => [tf.tensor2d([[2, 0.5], [-1, 0.1]])];
+  opt.apply(g());
+  const state = await opt.getState();
+  const kept = w.dataSync().slice();
+  const snap = opt.snapshot();
+  opt.apply(g());
+  opt.apply(g());
+  // the native update rewrites buffers in place: the snapshot must not have followed it
+  assert.notDeepEqual(w.dataSync(), kept);
+  assert.deepEqual(snap.params[0].dataSync(), kept);
+  opt.restore(snap);
+  snap.dispose();
+  assert.deepEqual(w.dataSync(), kept);
+  assert.equal(opt.iterations, 1);
+  assert.deepEqual(await opt.getState(), state);
+  // the restored optimiser steps on as one that never took the undone steps
+  const twin = tf.variable(tf.tensor2d([[1, -3], [0.5, 2]]));
+  const ref = new AdamW([twin], { lr: 0.05 });
+  ref.apply(g());
+  opt.apply(g());
+  ref.apply(g());
+  assert.deepEqual(w.dataSync(), twin.dataSync());
+  const other = new AdamW([tf.variable(tf.scalar(0))], { lr: 0.05 });
+  const wrong = other.snapshot();
+  assert.throws(() => opt.restore(wrong), /shape \[\], variable has \[2,2\]/);
+  wrong.dispose();
+  tf.dispose([w, twin]);
+  for (const o of [opt, ref, other]) o.dispose();
+});
+
 Deno.test("clipByGlobalNorm() scales to the cap and leaves small gradients alone", async () => {
   await initBackend("wasm");
   const gs = [tf.tensor1d([3, 0]), tf.tensor2d([[0, 4]])];

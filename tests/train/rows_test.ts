@@ -59,6 +59,8 @@ Deno.test("updateRow() reports the update's statistics and the iteration's R and
     gradNorm: 3,
     tokens: 6,
     entropyCoef: 0.02,
+    probeKl: null,
+    rolledBack: false,
   };
   const row = updateRow(4, eps, prepared, outcome, {
     lr: 1e-3,
@@ -92,5 +94,7 @@ Deno.test("updateRow() reports the update's statistics and the iteration's R and
     idle_update: false,
     signal_episodes: 2,
     entropy_coef: 0.02,
+    kl_probe: null,
+    kl_rollback: false,
   });
 });

@@ -48,6 +48,7 @@ Deno.test("train() resumed after a crash writes the same tables as an uninterrup
     "msgrpo.kl_beta=0.05",
     "msgrpo.kl_reference=checkpoint",
     "msgrpo.solved_advantage=0.5",
+    "msgrpo.kl_guard=0.02",
     "msgrpo.entropy_coef=0.01",
     "msgrpo.entropy_target=0.5",
     "msgrpo.replay_groups=1",
@@ -78,6 +79,17 @@ Deno.test("train() resumed after a crash writes the same tables as an uninterrup
   );
   await train(cfg, { runDir: crashed, resume: true, progress: false, makeEnv: tinyLake });
   for (const t of tables) assert.deepEqual(rows(crashed, t), rows(whole, t), `table ${t}`);
+  // the KL guard measured every update (its probe is logged whether or not it undid one)
+  const updates = readTable(`${whole}/updates.arrow`).objects() as {
+    updated: boolean;
+    kl_probe: number | null;
+    kl_rollback: boolean;
+  }[];
+  assert.ok(updates.some((u) => u.updated));
+  for (const u of updates) {
+    assert.equal(u.kl_probe !== null, u.updated, JSON.stringify(u));
+    assert.equal(u.kl_rollback, u.kl_probe !== null && u.kl_probe > 0.02);
+  }
   await Deno.remove(whole, { recursive: true });
   await Deno.remove(crashed, { recursive: true });
 });
