@@ -14,7 +14,7 @@
  *   grad_norm: 0.5, lr: 3e-4, reward_mean: 0.2, reward_std: 0.4, group_reward_std_mean: 0.3,
  *   zero_var_group_frac: 0.5, valid_rate: 0.97, tokens_per_s: 120, wall_s: 4.2, rollout_s: 3,
  *   update_s: 1, eval_s: 0, updated: true, idle_update: false, signal_episodes: 4,
- *   entropy_coef: 0, kl_probe: null, kl_rollback: false,
+ *   entropy_coef: 0, kl_probe: null, kl_rollback: false, kl_step_scale: null,
  * }]);
  * tables.updates.close();
  * const { updates } = readRunDirs([dir], { tables: ["updates"] });

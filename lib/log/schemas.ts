@@ -192,6 +192,11 @@ export const UPDATES = defineTable("updates", "One row per training iteration.",
     "Whether `msgrpo.kl_guard` undid the update: `kl_probe` exceeded the guard, so parameters " +
       "and optimiser state are those from before it.",
   ),
+  kl_step_scale: _updateStat(
+    "Fraction of the update's parameter change kept by `msgrpo.kl_guard`: 1 (all), 0.5^k (shrunk " +
+      "by `kl_guard_mode: shrink`), 0 (undone); null without the guard or when no update was made.",
+    "-",
+  ),
 });
 
 /** One row per evaluation episode. */

@@ -124,5 +124,6 @@ export function updateRow(
     entropy_coef: outcome.entropyCoef,
     kl_probe: outcome.probeKl,
     kl_rollback: outcome.rolledBack,
+    kl_step_scale: outcome.stepScale,
   };
 }

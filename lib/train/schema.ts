@@ -109,6 +109,10 @@ export const trainFields = {
       gt: 0,
       doc: "undo an update whose k3 KL to π_old on the KL probe exceeds this (nats; null = off)",
     }),
+    kl_guard_mode: c.enum(["undo", "shrink"], {
+      default: "undo",
+      doc: "an update above the KL guard is undone, or shrunk (halved until under it, else undone)",
+    }),
     kl_probe_rows: c.int({
       default: 64,
       min: 1,

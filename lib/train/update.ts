@@ -7,7 +7,9 @@
  * **KL guard** (`klGuard`, config `msgrpo.kl_guard`; off by default). After the iteration's
  * steps, the k3 estimate of KL(π_old ‖ π_θ) is measured on the KL probe, a uniform sample of the
  * pool's steps (`lib/msgrpo/kl_probe.ts`); if it exceeds `klGuard` nats, the whole update is undone
- * (parameters and optimizer moments as before it): a trust region by rejection. Without it a rare
+ * (parameters and optimizer moments as before it): a trust region by rejection. With
+ * `klGuardMode: "shrink"` the parameter change is halved instead until the probe KL is under the
+ * guard (a backtracking line search, as TRPO's), so a policy that needs a large repair still moves. Without it a rare
  * update moved the 4-layer policy by half a nat at once and left it writing one fixed action for
  * the rest of the run (`docs/algorithm.md`, "Fourth round").
  *
@@ -16,7 +18,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Qwen2Model } from "../model/qwen2.ts";
 import { sequenceLogprobs } from "../model/logprob.ts";
-import type { AdamW } from "../model/optim.ts";
+import type { AdamW, AdamWSnapshot } from "../model/optim.ts";
 import { clipByGlobalNorm } from "../model/optim.ts";
 import {
   type PaddedRows,
@@ -47,7 +49,12 @@ export interface UpdateOutcome {
   entropyCoef: number;
   /** k3 KL(π_old ‖ π_θ) on the KL probe after the update's steps (null without the guard). */
   probeKl: number | null;
-  /** Whether the KL guard undid the update (`probeKl` > `klGuard`). */
+  /**
+   * Fraction of the update's parameter change the KL guard kept: 1 (all), 0.5^k (shrunk), 0
+   * (undone); null without the guard.
+   */
+  stepScale: number | null;
+  /** Whether the KL guard undid the update (`stepScale` 0). */
   rolledBack: boolean;
 }
 
@@ -68,6 +75,13 @@ export interface UpdateOptions {
    * this many nats (see the module doc; undefined: off).
    */
   klGuard?: number;
+  /**
+   * What the guard does with an update above it (default `"undo"`): `"undo"` restores parameters
+   * and optimizer moments; `"shrink"` halves the parameter change (up to
+   * {@link KL_GUARD_HALVINGS} times, moments kept) until the probe KL is under the guard, and
+   * undoes the update only if it never is.
+   */
+  klGuardMode?: "undo" | "shrink";
   /** Compute each micro-batch's common prompt prefix once (`sequenceLogprobs`' `sharedPrefix`). */
   sharedPrefix?: boolean;
 }
@@ -109,6 +123,7 @@ export async function msgrpoUpdate(
       tokens: 0,
       entropyCoef,
       probeKl: null,
+      stepScale: null,
       rolledBack: false,
     };
   }
@@ -137,13 +152,13 @@ export async function msgrpoUpdate(
     acc.norm += r.gradNorm;
     acc.steps++;
   }
-  let probeKl: number | null = null, rolledBack = false;
+  let probeKl: number | null = null, stepScale: number | null = null;
   if (before !== undefined) {
-    probeKl = await behaviourKl(ctx.model, probe, { sharedPrefix: opts.sharedPrefix });
-    if (probeKl > guard!) {
-      ctx.optimizer.restore(before);
-      rolledBack = true;
-    }
+    const measure = () => behaviourKl(ctx.model, probe, { sharedPrefix: opts.sharedPrefix });
+    probeKl = await measure();
+    stepScale = probeKl > guard!
+      ? await _shrinkOrUndo(ctx.optimizer, before, guard!, opts, measure)
+      : 1;
     before.dispose();
   }
   const epochs = prepared.steps[prepared.steps.length - 1].epoch + 1;
@@ -159,7 +174,8 @@ export async function msgrpoUpdate(
     tokens: acc.tokens / epochs,
     entropyCoef,
     probeKl,
-    rolledBack,
+    stepScale,
+    rolledBack: stepScale === 0,
   };
 }
 
@@ -253,6 +269,44 @@ async function _optimizerStep(
     tokens: stats.tokens,
     gradNorm: norm,
   };
+}
+
+/** Most halvings of an update's parameter change the `"shrink"` KL guard tries (1/32 of it). */
+export const KL_GUARD_HALVINGS = 5;
+
+/**
+ * An update measured above the KL guard: with `"shrink"`, move the parameters back to
+ * before + 0.5^k · (after − before) for k = 1 … {@link KL_GUARD_HALVINGS} and keep the first that
+ * measures under the guard; otherwise (or if none does) restore the snapshot. Returns the fraction
+ * of the change kept (0: undone).
+ */
+async function _shrinkOrUndo(
+  optimizer: AdamW,
+  before: AdamWSnapshot,
+  guard: number,
+  opts: UpdateOptions,
+  measure: () => Promise<number>,
+): Promise<number> {
+  if ((opts.klGuardMode ?? "undo") === "shrink") {
+    const after = optimizer.vars.map((v) => tf.clone(v));
+    try {
+      for (let k = 1; k <= KL_GUARD_HALVINGS; k++) {
+        const a = 0.5 ** k;
+        optimizer.vars.forEach((v, i) => {
+          const moved = tf.tidy(() =>
+            tf.add(before.params[i], tf.mul(tf.sub(after[i], before.params[i]), a))
+          );
+          v.assign(moved);
+          moved.dispose();
+        });
+        if (await measure() <= guard) return a;
+      }
+    } finally {
+      tf.dispose(after);
+    }
+  }
+  optimizer.restore(before);
+  return 0;
 }
 
 /**

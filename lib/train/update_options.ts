@@ -59,6 +59,7 @@ export function updateOptions(cfg: TrainConfig, entropyCoef: number): UpdateOpti
     entropyCoef,
     gradClip: cfg.optim.grad_clip,
     klGuard: cfg.msgrpo.kl_guard ?? undefined,
+    klGuardMode: cfg.msgrpo.kl_guard_mode,
     sharedPrefix: cfg.msgrpo.shared_prefix,
   };
 }

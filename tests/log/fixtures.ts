@@ -86,5 +86,6 @@ export function updateRow(iteration: number, updated = true): UpdateRow {
     entropy_coef: 0.01,
     kl_probe: null,
     kl_rollback: false,
+    kl_step_scale: null,
   };
 }

@@ -68,6 +68,7 @@ Deno.test("RUN_TABLES hold the column names the trainer and notebooks share", ()
     "updated",
     "kl_probe",
     "kl_rollback",
+    "kl_step_scale",
   ]);
   assert.deepEqual(Object.keys(EVAL.columns), [
     "iteration",
@@ -144,5 +145,5 @@ Deno.test("docs/logs.md carries the generated column reference unchanged", () =>
   assert.deepEqual(_cells(section), _cells(want), "run `deno run lib/log/schema_doc.ts`");
   const headings = (s: string) => s.split("\n").filter((l) => l.startsWith("### "));
   assert.deepEqual(headings(section), headings(want));
-  assert.equal(_cells(want).length, 1 + 16 + 1 + 11 + 1 + 24 + 1 + 11 + 1 + 9);
+  assert.equal(_cells(want).length, 1 + 16 + 1 + 11 + 1 + 25 + 1 + 11 + 1 + 9);
 });

@@ -65,7 +65,7 @@ Deno.test("TableWriter writes an Arrow IPC file readable by apache-arrow and arq
     at.schema.fields.slice(0, 3).map((f) => `${f.name}:${f.type}:${f.nullable}`),
     ["iteration:Int32:false", "loss:Float64:true", "clip_frac:Float64:true"],
   );
-  assert.equal(at.schema.fields.at(-1)!.toString(), "kl_rollback: Bool");
+  assert.equal(at.schema.fields.at(-1)!.toString(), "kl_step_scale: Float64");
   assert.deepEqual([...at.getChild("iteration")!.toArray()], [1, 2, 3]);
   assert.deepEqual([...at.getChild("loss")!], [0.01, null, 0.03]);
   assert.deepEqual(at.getChild("updated")!.toArray(), [true, false, true]);

@@ -3,6 +3,7 @@
  * than the guard from the behaviour policy, measured on the KL probe, is undone.
  */
 import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../lib/engine/backend.ts";
 import { parseConfig } from "../../lib/model/config.ts";
 import { sequenceLogprobs } from "../../lib/model/logprob.ts";
@@ -154,4 +155,44 @@ Deno.test("kl guard: a guard ≤ 0, or one without a probe, is refused", async (
   await assert.rejects(msgrpoUpdate(ctx, noProbe, { ...opts, klGuard: 0.1 }), /needs the KL probe/);
   assert.equal(ctx.optimizer.iterations, 0);
   ctx.model.dispose();
+});
+
+Deno.test("kl guard, shrink: the update is halved until the probe KL is under the guard", async () => {
+  // the full update and its half, measured independently
+  const plain = fresh();
+  const start = await weights(plain.model);
+  const p = prepareUpdate(pool(), { ...prep, minibatches: 2 });
+  await msgrpoUpdate(plain, p, opts);
+  const full = await weights(plain.model);
+  const half = full.map((w, i) => w.map((x, j) => start[i][j] + 0.5 * (x - start[i][j])));
+  plain.model.trainableVariables().forEach((v, i) => v.assign(tf.tensor(half[i], v.shape)));
+  const klHalf = await klToBehaviour(plain.model);
+  const klFull = await (async () => {
+    plain.model.trainableVariables().forEach((v, i) => v.assign(tf.tensor(full[i], v.shape)));
+    return await klToBehaviour(plain.model);
+  })();
+  assert.ok(klHalf < klFull, `KL half ${klHalf}, full ${klFull}`);
+
+  // a guard between the two keeps half of the change, and the optimizer's moments and step
+  const shrunk = fresh();
+  const out = await msgrpoUpdate(shrunk, p, {
+    ...opts,
+    klGuard: (klHalf + klFull) / 2,
+    klGuardMode: "shrink",
+  });
+  assert.deepEqual([out.stepScale, out.rolledBack, shrunk.optimizer.iterations], [0.5, false, 2]);
+  assert.ok(Math.abs(out.probeKl! - klFull) < 1e-5 * klFull, "probeKl is the full update's");
+  const got = await weights(shrunk.model);
+  got.forEach((w, i) => w.forEach((x, j) => assert.ok(Math.abs(x - half[i][j]) < 1e-6)));
+
+  // a guard no halving reaches undoes it, as "undo" does
+  const undone = fresh();
+  const u = await msgrpoUpdate(undone, p, { ...opts, klGuard: 1e-12, klGuardMode: "shrink" });
+  assert.deepEqual([u.stepScale, u.rolledBack, undone.optimizer.iterations], [0, true, 0]);
+  assert.deepEqual(await weights(undone.model), start);
+  // and under the guard nothing is shrunk
+  const kept = fresh();
+  const k = await msgrpoUpdate(kept, p, { ...opts, klGuard: 1e6, klGuardMode: "shrink" });
+  assert.deepEqual([k.stepScale, k.rolledBack], [1, false]);
+  for (const c of [plain, shrunk, undone, kept]) c.model.dispose();
 });

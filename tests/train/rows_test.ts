@@ -60,6 +60,7 @@ Deno.test("updateRow() reports the update's statistics and the iteration's R and
     tokens: 6,
     entropyCoef: 0.02,
     probeKl: null,
+    stepScale: null,
     rolledBack: false,
   };
   const row = updateRow(4, eps, prepared, outcome, {
@@ -96,5 +97,6 @@ Deno.test("updateRow() reports the update's statistics and the iteration's R and
     entropy_coef: 0.02,
     kl_probe: null,
     kl_rollback: false,
+    kl_step_scale: null,
   });
 });
