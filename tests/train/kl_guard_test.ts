@@ -5,29 +5,16 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../lib/engine/backend.ts";
-import { parseConfig } from "../../lib/model/config.ts";
 import { sequenceLogprobs } from "../../lib/model/logprob.ts";
-import { randomWeights } from "../../lib/model/make_model.ts";
-import { AdamW } from "../../lib/model/optim.ts";
-import { Qwen2Model } from "../../lib/model/qwen2.ts";
+import type { Qwen2Model } from "../../lib/model/qwen2.ts";
 import { type PrepareOptions, prepareUpdate } from "../../lib/msgrpo/prepare.ts";
 import type { Episode } from "../../lib/msgrpo/types.ts";
 import { msgrpoUpdate, type UpdateOptions } from "../../lib/train/update.ts";
+import { tinyPolicy } from "./_policy.ts";
 
 await initBackend("cpu");
-const config = parseConfig({
-  model_type: "qwen2",
-  vocab_size: 12,
-  hidden_size: 8,
-  num_hidden_layers: 1,
-  num_attention_heads: 2,
-  num_key_value_heads: 1,
-  intermediate_size: 16,
-});
-
-function fresh(): { model: Qwen2Model; optimizer: AdamW } {
-  const model = Qwen2Model.fromWeights(config, randomWeights(config, { seed: 3 }));
-  return { model, optimizer: new AdamW(model.trainableVariables(), { lr: 5e-2 }) };
+function fresh(): ReturnType<typeof tinyPolicy> {
+  return tinyPolicy(3, 5e-2);
 }
 
 const PROMPT = [1, 2, 3];
