@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { readTable } from "../../lib/log/read.ts";
 import {
@@ -92,6 +93,8 @@ for (const name of names) {
 }
 
 const RESULTS = join(import.meta.dirname!, "..", "..", "results", "cpu");
+/** The 3-seed pilots that experiments/README.md's pilot sections describe. */
+const PILOT = join(RESULTS, "pilot");
 
 /** The Markdown tables a notebook printed, as one string. */
 function markdownOf(outputs: { data?: Record<string, unknown> }[]): string {
@@ -118,11 +121,12 @@ async function markdownHolding(name: string, runs: string, expected: string[]): 
   return md;
 }
 
-/** The rows of the Markdown table in `text` whose header line starts with `| first |`. */
-function tableRows(text: string, first: string): string[][] {
+/** The rows of the first Markdown table in `text` whose header starts with the cells `head`. */
+function tableRows(text: string, ...head: string[]): string[][] {
   const lines = text.split("\n");
-  const start = lines.findIndex((l) => new RegExp(`^\\|\\s*${first}\\s*\\|`).test(l));
-  assert.ok(start >= 0, `no table headed "${first}"`);
+  const pattern = new RegExp(`^\\|\\s*${head.join("\\s*\\|\\s*")}\\s*\\|`);
+  const start = lines.findIndex((l) => pattern.test(l));
+  assert.ok(start >= 0, `no table headed "${head.join(" | ")}"`);
   const rows: string[][] = [];
   for (const l of lines.slice(start + 2)) {
     if (!l.startsWith("|")) break;
@@ -134,17 +138,25 @@ function tableRows(text: string, first: string): string[][] {
 const EXPERIMENTS_README = join(import.meta.dirname!, "..", "..", "experiments", "README.md");
 
 Deno.test({
-  name: "the committed full runs (results/) give the figures of experiments/README.md's tables",
+  name: "the committed runs (results/) give the figures of experiments/README.md's tables",
   ignore: missing !== null,
   async fn() {
     const readme = Deno.readTextFileSync(EXPERIMENTS_README);
-    // comparison: untrained, trained and baseline success per scenario, as the notebook prints them
-    const scale = tableRows(readme, "scenario");
+    // the registered scale comparison: the notebook's statistics table, row for row
+    const registered = tableRows(readme, "scenario", "large base");
+    assert.ok(registered.length >= 4, "the registered result has a row per primary test");
+    const registeredRows = registered.map((cells) => `| ${cells.join(" | ")} |`);
+    const stats = await markdownHolding("comparison.ipynb", join(RESULTS, "scale"), registeredRows);
+    for (const row of registeredRows) {
+      assert.ok(stats.includes(row), `comparison.ipynb on results/cpu/scale lacks ${row}`);
+    }
+    // the scale pilot: untrained, trained and baseline success per scenario
+    const scale = tableRows(readme, "scenario", "small, untrained");
     assert.ok(scale.length >= 4, "the README's comparison table has a row per scenario");
     const scaleRows = scale.map(([scenario, untrained, trained, baseline]) =>
       `${scenario} | ${untrained} (n=3) | ${trained} (n=3) | ${baseline}`
     );
-    const cmp = await markdownHolding("comparison.ipynb", join(RESULTS, "scale"), scaleRows);
+    const cmp = await markdownHolding("comparison.ipynb", join(PILOT, "scale"), scaleRows);
     scaleRows.forEach((row, k) =>
       assert.ok(
         cmp.includes(row),
@@ -211,26 +223,35 @@ Deno.test({
   ignore: missing !== null,
   async fn() {
     const PRIMARY = ["FrozenLake-NoSlip", "FrozenLake-Slippery"];
-    // scale comparison: seed<S>/eval.arrow vs seed<S>/baseline/eval.arrow
+    // scale comparison: seed<S>/eval.arrow vs seed<S>/baseline/eval.arrow and
+    // seed<S>/baseline_long/eval.arrow; the primary family is both scenarios × both baselines
     const scaleDir = join(RESULTS, "scale");
     const seedDirs = [...Deno.readDirSync(scaleDir)].filter((e) => e.isDirectory)
       .map((e) => join(scaleDir, e.name)).sort();
+    const baselines = ["baseline", "baseline_long"];
+    for (const d of seedDirs) {
+      for (const b of baselines) {
+        assert.ok(existsSync(join(d, b, "eval.arrow")), `${d} has no ${b}/eval.arrow`);
+      }
+    }
     const scaleP: number[] = [];
     const scaleRows: string[] = [];
     for (const scenario of PRIMARY) {
       const a = seedDirs.map((d) => lastValue(curveFromArrow(d, scenario)));
-      const b = seedDirs.map((d) => lastValue(curveFromArrow(join(d, "baseline"), scenario)));
       const seeds = seedDirs.map(seedOfDir);
-      const c = compareArms(a, b, { relative: true, seedsA: seeds, seedsB: seeds });
-      scaleP.push(c.permutation.p);
-      scaleRows.push(
-        `| ${scenario} | baseline | ${a.length} vs ${b.length} | ${
-          est(c.a.mean, c.a.interval)
-        } | ` +
-          `${est(c.b.mean, c.b.interval)} | ${est(c.difference, c.differenceInterval)} | ` +
-          `${c.permutation.p.toFixed(3)} | HOLM | ${c.signFlip!.p.toFixed(3)} | ` +
-          (c.relative!.estimate === null ? "—" : c.relative!.estimate.toFixed(3)),
-      );
+      for (const baseline of baselines) {
+        const b = seedDirs.map((d) => lastValue(curveFromArrow(join(d, baseline), scenario)));
+        const c = compareArms(a, b, { relative: true, seedsA: seeds, seedsB: seeds });
+        scaleP.push(c.permutation.p);
+        scaleRows.push(
+          `| ${scenario} | ${baseline} | ${a.length} vs ${b.length} | ${
+            est(c.a.mean, c.a.interval)
+          } | ` +
+            `${est(c.b.mean, c.b.interval)} | ${est(c.difference, c.differenceInterval)} | ` +
+            `${c.permutation.p.toFixed(3)} | HOLM | ${c.signFlip!.p.toFixed(3)} | ` +
+            (c.relative!.estimate === null ? "—" : c.relative!.estimate.toFixed(3)),
+        );
+      }
     }
     const scaleExpected = holm(scaleP).map((q, i) => scaleRows[i].replace("HOLM", q.toFixed(3)));
     const cmp = await markdownHolding("comparison.ipynb", scaleDir, scaleExpected);
