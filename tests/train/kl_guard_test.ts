@@ -105,12 +105,18 @@ Deno.test("kl guard: a guard that no update reaches leaves the update as without
   plain.model.dispose();
 });
 
-Deno.test("kl guard: the update is measured by the k3 KL on the probe", async () => {
-  // measure the KL the update reaches without a guard, then guard just above and just below it
+/** A fresh policy after one update of two minibatches without a guard, its weights before it. */
+async function unguardedUpdate() {
   const plain = fresh();
   const start = await weights(plain.model);
   const p = prepareUpdate(pool(), { ...prep, minibatches: 2 });
   await msgrpoUpdate(plain, p, opts);
+  return { plain, start, p };
+}
+
+Deno.test("kl guard: the update is measured by the k3 KL on the probe", async () => {
+  // measure the KL the update reaches without a guard, then guard just above and just below it
+  const { plain, start, p } = await unguardedUpdate();
   const reached = await klToBehaviour(plain.model);
   const untrained = fresh();
   const initial = await klToBehaviour(untrained.model);
@@ -146,10 +152,7 @@ Deno.test("kl guard: a guard ≤ 0, or one without a probe, is refused", async (
 
 Deno.test("kl guard, shrink: the update is halved until the probe KL is under the guard", async () => {
   // the full update and its half, measured independently
-  const plain = fresh();
-  const start = await weights(plain.model);
-  const p = prepareUpdate(pool(), { ...prep, minibatches: 2 });
-  await msgrpoUpdate(plain, p, opts);
+  const { plain, start, p } = await unguardedUpdate();
   const full = await weights(plain.model);
   const half = full.map((w, i) => w.map((x, j) => start[i][j] + 0.5 * (x - start[i][j])));
   plain.model.trainableVariables().forEach((v, i) => v.assign(tf.tensor(half[i], v.shape)));
