@@ -15,8 +15,9 @@
 #   --no-setup  skip `deno task setup --webgpu --torch`
 #   --out DIR   output folder (default results/gpu)
 #
-# Budget: setup ≤ 90 s, the two 0.5B runs ≤ 75 s each, the two 3B runs ≤ 120 s each (LoRA first:
-# full fine-tuning of 3B in fp32 needs ~50 GB before activations and may not fit or finish).
+# Budget: setup ≤ 90 s, the 0.5B runs ≤ 75 s each (LoRA 16 twice: with the WGSL fused kernels,
+# then with MSGRPO_WEBGPU_FUSED=0, their A/B), the two 3B runs ≤ 120 s each (LoRA first: full
+# fine-tuning of 3B in fp32 needs ~50 GB before activations and may not fit or finish).
 set -u
 cd "$(dirname "$0")/.."
 
@@ -53,9 +54,10 @@ SHAPE_3B="--vocab 151936 --hidden 2048 --layers 36 --heads 16 --kv-heads 2 --int
 COMMON="--backend webgpu --torch --quick-init 1 --batch 4 --seq 128 --steps 2 --warmup 1"
 BENCH="deno run -A --unstable-webgpu bench/model_bench.ts"
 
-# name | time limit (s) | extra flags
+# name | time limit (s) | extra flags | environment (optional)
 PLAN=(
   "qwen2.5-0.5b-lora16|75|$SHAPE_05B --lora-rank 16"
+  "qwen2.5-0.5b-lora16-unfused|75|$SHAPE_05B --lora-rank 16|MSGRPO_WEBGPU_FUSED=0"
   "qwen2.5-0.5b-full|75|$SHAPE_05B"
   "qwen2.5-3b-lora16|120|$SHAPE_3B --lora-rank 16 --new 16"
   "qwen2.5-3b-full|120|$SHAPE_3B --new 16 --steps 1"
@@ -67,8 +69,8 @@ if [ "$setup" = 1 ]; then
   echo "plan: timeout 90 deno task setup --webgpu --torch"
 fi
 for item in "${PLAN[@]}"; do
-  IFS='|' read -r what limit flags <<<"$item"
-  echo "plan: timeout -k 10 $limit $BENCH $COMMON $flags  # $what"
+  IFS='|' read -r what limit flags envs <<<"$item"
+  echo "plan: ${envs:+env $envs }timeout -k 10 $limit $BENCH $COMMON $flags  # $what"
 done
 [ "$dry" = 1 ] && exit 0
 
@@ -77,11 +79,11 @@ if [ "$setup" = 1 ]; then
   timeout 90 deno task setup --webgpu --torch >>"$log" 2>&1 || echo "gpu_measure.sh: setup failed (see $log); measuring anyway" >&2
 fi
 for item in "${PLAN[@]}"; do
-  IFS='|' read -r what limit flags <<<"$item"
+  IFS='|' read -r what limit flags envs <<<"$item"
   echo "gpu_measure.sh: $what (limit ${limit} s)" >&2
   echo "== $what" >>"$log"
   # shellcheck disable=SC2086  # the flag strings are meant to split into words
-  timeout -k 10 "$limit" $BENCH $COMMON $flags >"$out/.last.json" 2>>"$log"
+  env ${envs:-} timeout -k 10 "$limit" $BENCH $COMMON $flags >"$out/.last.json" 2>>"$log"
   rc=$?
   line=$(tail -n 1 "$out/.last.json")
   if [ "$rc" = 0 ] && [ "${line:0:1}" = "{" ]; then

@@ -15,8 +15,10 @@
  * manager holds, pool included; null on CPU backends, whose figure is `peak_memory_gib` with
  * `memory_source` wasm-heap or tensors; see lib/engine/memory.ts); `nvidia_smi_peak_gib` is the
  * card's memory.used sampled every 0.5 s by nvidia-smi during our part of the run (whole card,
- * every process; null without nvidia-smi). `device` names the adapter or CPU. The buffer pool is
- * released between the train phase and the inference phases, as the trainer does.
+ * every process; null without nvidia-smi). `device` names the adapter or CPU; `fused_kernels`
+ * lists the fused ops that ran as single kernels (native on `fast`, WGSL on `webgpu`; the rest
+ * ran as composite tfjs ops; `MSGRPO_WEBGPU_FUSED=0` turns the WGSL ones off for an A/B). The
+ * buffer pool is released between the train phase and the inference phases, as the trainer does.
  *
  * Usage: `deno task bench:model -- --vocab 512 --hidden 256 --layers 4 --heads 4 --kv-heads 2
  *   --intermediate 512 --batch 8 --seq 128 [--backend fast] [--steps 5] [--torch] [--train 0]
@@ -44,6 +46,7 @@ import { adamwUpdate } from "../lib/engine/adamw.ts";
 import { backendDescription, initBackend, parseBackendName } from "../lib/engine/backend.ts";
 import { loadBlas } from "../lib/engine/blas.ts";
 import { deviceDescription } from "../lib/engine/device.ts";
+import { activeFusedKernels } from "../lib/engine/fast_state.ts";
 import { releaseBufferPool, trackPeakMemory } from "../lib/engine/memory.ts";
 import { tokenLogprobs } from "../lib/engine/ops_logprobs.ts";
 import { expectedTensorShapes, type Weights } from "../lib/model/checkpoint.ts";
@@ -243,6 +246,7 @@ export async function benchModel(o: BenchOptions): Promise<Record<string, unknow
     prefill_tokens_per_s: n / prefillS,
     decode_tokens_per_s: (o.batch * o.new) / decodeS,
     backend: backendDescription(),
+    fused_kernels: activeFusedKernels(),
     device: deviceDescription(),
     peak_gpu_gib: memory.gpu ? peakBytes / 2 ** 30 : null,
     peak_memory_gib: peakBytes / 2 ** 30,

@@ -13,11 +13,12 @@ import { copyFreeKernels } from "./kernels_copyfree.ts";
 import { blasMatMulKernels } from "./kernels_matmul.ts";
 import { gatherKernel, segmentSumKernel, sumKernel } from "./kernels_native.ts";
 import { loadNative, type LoadNativeOptions } from "./native.ts";
-import { attentionGradConfig, attentionKernels } from "./ops_attention.ts";
-import { logprobsGradConfig, logprobsKernels } from "./ops_logprobs.ts";
-import { normGradConfigs, normKernels } from "./ops_norm.ts";
-import { ropeGradConfig, ropeKernels } from "./ops_rope.ts";
+import { attentionKernels } from "./ops_attention.ts";
+import { logprobsKernels } from "./ops_logprobs.ts";
+import { normKernels } from "./ops_norm.ts";
+import { ropeKernels } from "./ops_rope.ts";
 import { fastState } from "./fast_state.ts";
+import { registerFusedGradients } from "./fused_grads.ts";
 
 /** What {@link installFastKernels} put in place. */
 export interface FastInfo {
@@ -44,7 +45,6 @@ export interface FastOptions {
 }
 
 const stock = new Map<string, KernelConfig | null>();
-let gradsRegistered = false;
 let lastInfo: FastInfo | null = null;
 
 function override(config: KernelConfig): void {
@@ -58,14 +58,6 @@ function stockFunc(name: string): KernelFunc {
   const k = stock.get(name) ?? tf.getKernel(name, "wasm");
   if (!k) throw new Error(`fast engine: no stock wasm kernel "${name}"`);
   return k.kernelFunc;
-}
-
-function registerGradsOnce(): void {
-  if (gradsRegistered) return;
-  for (const g of [...normGradConfigs, attentionGradConfig, logprobsGradConfig, ropeGradConfig]) {
-    if (!tf.getGradient(g.kernelName)) tf.registerGradient(g);
-  }
-  gradsRegistered = true;
 }
 
 /**
@@ -112,7 +104,7 @@ export function installFastKernels(options: FastOptions = {}): FastInfo {
     configs.push(...ropeKernels(native));
   }
   for (const c of configs) override(c);
-  registerGradsOnce();
+  registerFusedGradients();
   fastState.installed = true;
   lastInfo = {
     blas: blas?.name ?? null,

@@ -1,6 +1,6 @@
 /**
  * Process-wide state of the fast engine: which native libraries are loaded and whether their
- * kernels are installed on the wasm backend. Fused ops consult {@link nativeKernelsActive}.
+ * kernels are installed on the wasm backend. Fused ops consult {@link fusedKernelActive}.
  *
  * @module
  */
@@ -23,6 +23,34 @@ export function fastActive(): boolean {
 /** The native library when fused native kernels can run right now, else `null`. */
 export function nativeKernelsActive(): NativeLib | null {
   return fastActive() ? fastState.native : null;
+}
+
+/**
+ * True when the fused kernel `name` (e.g. `"MgRmsNorm"`) can run right now: the fast backend's
+ * native kernels are active, or the `webgpu` backend is active and has the kernel (the WGSL ones
+ * of `webgpu_kernels.ts`). Fused ops fall back to their composite tfjs expressions otherwise.
+ */
+export function fusedKernelActive(name: string): boolean {
+  if (nativeKernelsActive() !== null) return true;
+  return tf.getBackend() === "webgpu" && tf.getKernel(name, "webgpu") !== undefined;
+}
+
+/** The fused ops' kernel names, forward (each has a gradient kernel or config beside it). */
+export const FUSED_KERNELS: readonly string[] = [
+  "MgRmsNorm",
+  "MgSwiGlu",
+  "MgRope",
+  "MgAttention",
+  "MgLogprobs",
+  "MgSampleRows",
+];
+
+/** The {@link FUSED_KERNELS} that run as single kernels on the active backend right now. */
+export function activeFusedKernels(): string[] {
+  const native = nativeKernelsActive() !== null;
+  return FUSED_KERNELS.filter((k) =>
+    native ? k !== "MgSampleRows" : tf.getBackend() === "webgpu" && !!tf.getKernel(k, "webgpu")
+  );
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * The tensor engine: backend selection (`--backend`), the OpenBLAS/native fast path on tfjs-wasm
  * and fused ops (RMSNorm, SwiGLU, RoPE, causal GQA attention, token log-probs, AdamW) that run
- * as single native kernels on the fast backend and as composite tfjs ops elsewhere.
+ * as single native kernels on the fast backend, as WGSL kernels on webgpu (RMSNorm, SwiGLU,
+ * RoPE, token log-probs) and as composite tfjs ops elsewhere.
  *
  * @module
  */
@@ -22,7 +23,14 @@ export {
   installFastKernels,
   uninstallFastKernels,
 } from "./fast.ts";
-export { blasKernelsActive, fastActive, nativeKernelsActive } from "./fast_state.ts";
+export {
+  activeFusedKernels,
+  blasKernelsActive,
+  fastActive,
+  FUSED_KERNELS,
+  fusedKernelActive,
+  nativeKernelsActive,
+} from "./fast_state.ts";
 export { type BlasLib, DEFAULT_BLAS_NAMES, loadBlas, type LoadBlasOptions } from "./blas.ts";
 export { loadNative, type LoadNativeOptions, type NativeLib } from "./native.ts";
 export { buildNative, defaultNativeLibPath, type NativeBuildResult } from "./native_build.ts";
@@ -38,6 +46,7 @@ export { inPlaceKvWrites, writeKvRows } from "./ops_kvcache.ts";
 export { type AdamWHyper, adamwUpdate } from "./adamw.ts";
 export { webGpuUnavailableReason } from "./webgpu.ts";
 export { type WebGpuAdapterInfo, webGpuAdapterInfo } from "./webgpu.ts";
+export { registerWebGpuFusedKernels, webGpuFusedKernels } from "./webgpu_kernels.ts";
 export {
   type MemorySource,
   type PeakMemory,

@@ -12,7 +12,7 @@ import type {
   NamedAttrMap,
   TensorInfo,
 } from "@tensorflow/tfjs-core";
-import { nativeKernelsActive } from "./fast_state.ts";
+import { fusedKernelActive } from "./fast_state.ts";
 import type { NativeLib } from "./native.ts";
 import { f32View, i32View, sizeOf, type WasmBackendLike } from "./wasm_heap.ts";
 
@@ -39,7 +39,7 @@ export function tokenLogprobs(logits: tf.Tensor, targets: tf.Tensor): tf.Tensor 
       `tokenLogprobs: targets [${targets.shape}] must match logits [${logits.shape}] minus the last axis`,
     );
   }
-  if (nativeKernelsActive() === null || logits.dtype !== "float32") {
+  if (!fusedKernelActive("MgLogprobs") || logits.dtype !== "float32") {
     return tokenLogprobsComposite(logits, targets);
   }
   const t = targets.dtype === "int32" ? targets : tf.cast(targets, "int32");

@@ -12,7 +12,7 @@ import type {
   NamedAttrMap,
   TensorInfo,
 } from "@tensorflow/tfjs-core";
-import { nativeKernelsActive } from "./fast_state.ts";
+import { fusedKernelActive } from "./fast_state.ts";
 import type { NativeLib } from "./native.ts";
 import { f32View, sizeOf, type WasmBackendLike } from "./wasm_heap.ts";
 
@@ -48,7 +48,7 @@ export function rmsNorm(x: tf.Tensor, weight: tf.Tensor, eps: number): tf.Tensor
   if (weight.shape.length !== 1 || weight.shape[0] !== h) {
     throw new Error(`rmsNorm: weight shape [${weight.shape}] does not match x [${x.shape}]`);
   }
-  if (nativeKernelsActive() === null || x.dtype !== "float32") {
+  if (!fusedKernelActive("MgRmsNorm") || x.dtype !== "float32") {
     return rmsNormComposite(x, weight, eps);
   }
   return tf.engine().runKernel("MgRmsNorm", { x, weight }, { eps }) as tf.Tensor;
@@ -69,7 +69,7 @@ export function swiglu(gate: tf.Tensor, up: tf.Tensor): tf.Tensor {
   if (!tf.util.arraysEqual(gate.shape, up.shape)) {
     throw new Error(`swiglu: gate [${gate.shape}] and up [${up.shape}] differ in shape`);
   }
-  if (nativeKernelsActive() === null || gate.dtype !== "float32") {
+  if (!fusedKernelActive("MgSwiGlu") || gate.dtype !== "float32") {
     return swigluComposite(gate, up);
   }
   return tf.engine().runKernel("MgSwiGlu", { gate, up }, {}) as tf.Tensor;

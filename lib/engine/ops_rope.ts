@@ -16,7 +16,7 @@ import type {
   NamedAttrMap,
   TensorInfo,
 } from "@tensorflow/tfjs-core";
-import { nativeKernelsActive } from "./fast_state.ts";
+import { fusedKernelActive } from "./fast_state.ts";
 import type { NativeLib } from "./native.ts";
 import { f32View, sizeOf, type WasmBackendLike } from "./wasm_heap.ts";
 
@@ -71,7 +71,7 @@ export function ropeComposite(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.
  */
 export function rope(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
   ropeDims(x.shape, cos.shape, sin.shape);
-  if (nativeKernelsActive() === null || x.dtype !== "float32") {
+  if (!fusedKernelActive("MgRope") || x.dtype !== "float32") {
     return ropeComposite(x, cos, sin);
   }
   return tf.engine().runKernel("MgRope", { x, cos, sin }, { sign: 1 }) as tf.Tensor;

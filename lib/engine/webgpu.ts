@@ -12,6 +12,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { registerFusedGradients } from "./fused_grads.ts";
+import { registerWebGpuFusedKernels } from "./webgpu_kernels.ts";
 
 // deno-lint-ignore no-explicit-any
 type Gpu = any;
@@ -190,5 +192,7 @@ export async function initWebGpu(): Promise<void> {
     return backend;
   }, 3);
   _chunkedAddN();
+  registerWebGpuFusedKernels();
+  registerFusedGradients();
   registered = true;
 }

@@ -2,8 +2,11 @@
  * Batched, KV-cached autoregressive generation.
  *
  * Prompts are left-padded into one batch and prefilled in a single forward; every later step
- * feeds one token per live sequence. Only the last position's logits (`[B, V]`) are computed and
- * downloaded per step; sampling happens on the CPU (see `sampling.ts`). A row that emits a stop
+ * feeds one token per live sequence. Only the last position's logits (`[B, V]`) are computed per
+ * step. They are downloaded and sampled on the CPU (`sampling.ts`), except on the webgpu backend
+ * when no top-k, top-p or top-logprobs is asked for: there each row is sampled on the GPU by the
+ * same rule from the same uniform draw of its stream, and only its token and two log-probabilities
+ * are read back (`lib/engine/webgpu_sampling.ts`). A row that emits a stop
  * token, or reaches `maxNewTokens`, is finished and dropped from the batch and its cache, so later
  * steps only compute live rows.
  *
@@ -23,6 +26,11 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import {
+  type DeviceSample,
+  deviceSamplingActive,
+  sampleRowsOnDevice,
+} from "../engine/webgpu_sampling.ts";
 import { deriveSeed, Rng } from "../util/rng.ts";
 import { KVCache } from "./kv_cache.ts";
 import type { Qwen2Model } from "./qwen2.ts";
@@ -142,12 +150,20 @@ export async function generate(
   let live = prompts.map((_, i) => i); // original rows still generating
   const cache = new KVCache(model.config.numLayers);
   const v = model.outputVocab;
+  // Sample on the GPU (reading back 3 numbers per row, not V logits) when nothing needs them all.
+  const sampleOnDevice = deviceSamplingActive() && k === 0 && !(opts.topK && opts.topK < v) &&
+    (opts.topP ?? 1) >= 1;
   try {
     while (live.length > 0) {
       const logits = _lastLogits(model, input, mask, cache);
-      let data: Float32Array;
+      let data: Float32Array | null = null, onDevice: DeviceSample[] | null = null;
       try {
-        data = (await logits.data()) as Float32Array;
+        if (sampleOnDevice) {
+          const u = live.map((row) => (opts.temperature > 0 ? rngs[row].float() : 0));
+          onDevice = await sampleRowsOnDevice(logits, nodeOf, u, opts.temperature);
+        } else {
+          data = (await logits.data()) as Float32Array;
+        }
       } finally {
         logits.dispose();
       }
@@ -155,12 +171,17 @@ export async function generate(
       const keep: number[] = [], keepNode: number[] = [];
       live.forEach((row, i) => {
         const node = nodeOf[i];
-        const logits = data.subarray(node * v, (node + 1) * v);
-        const s = sampleToken(logits, opts, rngs[row]);
+        const logits = data?.subarray(node * v, (node + 1) * v);
+        const s = logits ? sampleToken(logits, opts, rngs[row]) : onDevice![i];
+        if (!(s.token >= 0 && s.token < v)) {
+          throw new Error(
+            `generate: the device sampled no valid token for row ${row} (NaN logits?)`,
+          );
+        }
         result.tokens[row].push(s.token);
         result.logprobs[row].push(s.logprob);
         result.samplingLogprobs[row].push(s.samplingLogprob);
-        const top = k > 0 ? topLogprobs(logits, k) : undefined;
+        const top = k > 0 && logits ? topLogprobs(logits, k) : undefined;
         if (top) result.topLogprobs![row].push(top);
         const ended = opts.onToken?.(row, { token: s.token, logprob: s.logprob, top }) === true;
         if (stop.has(s.token) || ended) {

@@ -12,7 +12,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { nativeKernelsActive } from "../engine/fast_state.ts";
+import { fusedKernelActive } from "../engine/fast_state.ts";
 import { tokenLogprobs } from "../engine/ops_logprobs.ts";
 import { KVCache } from "./kv_cache.ts";
 import { gatherRows } from "./layers.ts";
@@ -50,7 +50,7 @@ export function targetLogprobs(logits: tf.Tensor2D, targets: ArrayLike<number>):
     pairs[2 * i + 1] = t;
     flat[i] = i * v + t;
   }
-  if (nativeKernelsActive() !== null && logits.dtype === "float32") {
+  if (fusedKernelActive("MgLogprobs") && logits.dtype === "float32") {
     const ids = tf.tensor1d(Int32Array.from(targets), "int32");
     const lp = tokenLogprobs(logits, ids) as tf.Tensor1D;
     ids.dispose();

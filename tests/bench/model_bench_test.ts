@@ -54,6 +54,12 @@ Deno.test("benchModel() with --lora-rank trains the adapters only and reports me
   assert.ok((rec.params as number) > expected);
   assert.match(rec.device as string, /^cpu: .+ x\d+$/);
   assert.match(rec.backend as string, /^fast\(/);
+  // the fast backend's native kernels, when built here (sampling stays on the CPU there)
+  const fused = rec.fused_kernels as string[];
+  if (/native=yes/.test(rec.backend as string)) {
+    assert.ok(fused.includes("MgAttention"), `${fused}`);
+  }
+  assert.ok(!fused.includes("MgSampleRows"));
   assert.equal(rec.peak_gpu_gib, null);
   assert.equal(rec.memory_source, "wasm-heap");
   assert.ok((rec.peak_memory_gib as number) > 0);
@@ -114,11 +120,18 @@ Deno.test("bench:model --backend webgpu reports the adapter and its peak buffer 
   assert.equal(rec.backend, "webgpu");
   assert.match(rec.device, /^webgpu: /);
   assert.equal(rec.memory_source, "webgpu-buffers");
+  assert.deepEqual(rec.fused_kernels, [
+    "MgRmsNorm",
+    "MgSwiGlu",
+    "MgRope",
+    "MgLogprobs",
+    "MgSampleRows",
+  ]);
   assert.ok(rec.peak_gpu_gib > 0 && rec.peak_gpu_gib < 1, `peak_gpu_gib ${rec.peak_gpu_gib}`);
   assert.ok("nvidia_smi_peak_gib" in rec);
 });
 
-Deno.test("bench/gpu_measure.sh --dry-run plans 0.5B and 3B, full and LoRA 16, webgpu against torch", async () => {
+Deno.test("bench/gpu_measure.sh --dry-run plans 0.5B and 3B, full and LoRA 16, webgpu against torch, and the fused kernels' A/B", async () => {
   const script = new URL("../../bench/gpu_measure.sh", import.meta.url).pathname;
   const out = await new Deno.Command("bash", {
     args: [script, "--dry-run"],
@@ -130,14 +143,21 @@ Deno.test("bench/gpu_measure.sh --dry-run plans 0.5B and 3B, full and LoRA 16, w
   assert.match(text, /^output: results\/gpu\/[a-z0-9-]+\.jsonl$/m);
   assert.match(text, /^plan: timeout 90 deno task setup --webgpu --torch$/m);
   const runs = text.split("\n").filter((l) => l.includes("bench/model_bench.ts"));
-  assert.equal(runs.length, 4);
+  assert.equal(runs.length, 5);
   for (const l of runs) {
-    assert.match(l, /^plan: timeout -k 10 \d+ .*--backend webgpu --torch /);
+    assert.match(
+      l,
+      /^plan: (env MSGRPO_WEBGPU_FUSED=0 )?timeout -k 10 \d+ .*--backend webgpu --torch /,
+    );
     assert.ok(parseBenchArgs(l.split("model_bench.ts ")[1].split("  #")[0].split(" ")));
   }
-  assert.equal(runs.filter((l) => /--hidden 896 /.test(l)).length, 2);
+  assert.equal(runs.filter((l) => /--hidden 896 /.test(l)).length, 3);
   assert.equal(runs.filter((l) => /--hidden 2048 /.test(l)).length, 2);
-  assert.equal(runs.filter((l) => /--lora-rank 16/.test(l)).length, 2);
+  assert.equal(runs.filter((l) => /--lora-rank 16/.test(l)).length, 3);
+  // the fused kernels' A/B: the same 0.5B LoRA measurement with them switched off
+  const unfused = runs.filter((l) => l.includes("MSGRPO_WEBGPU_FUSED=0"));
+  assert.equal(unfused.length, 1);
+  assert.match(unfused[0], /--hidden 896 .*--lora-rank 16/);
   const bad = await new Deno.Command("bash", { args: [script, "--nope"], stderr: "piped" })
     .output();
   assert.equal(bad.code, 2);

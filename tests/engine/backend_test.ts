@@ -74,3 +74,66 @@ Deno.test("MS-GRPO trains with LoRA on the webgpu backend: update, statistics, c
   }
   assert.ok(res.adapterBytes! > 0);
 });
+
+Deno.test("the fused ops run as WGSL kernels on webgpu and match the cpu backend, gradients included (subprocess)", async () => {
+  type Res = { skip?: string; ops?: Record<string, { maxDiff: number; kernels: string[] }> };
+  const url = new URL("./_webgpu_fused_probe.ts", import.meta.url);
+  const kernelOf: Record<string, string[]> = {
+    rmsNorm: ["MgRmsNorm", "MgRmsNormGrad"],
+    swiglu: ["MgSwiGlu", "MgSwiGluGrad"],
+    rope: ["MgRope"],
+    logprobs: ["MgLogprobs", "MgLogprobsGrad"],
+  };
+  const fused = await runProbe<Res>(url);
+  if (fused.skip) return skip("webgpu", fused.skip);
+  // MSGRPO_WEBGPU_FUSED=0: the same ops as composite tfjs kernels (the A/B switch)
+  const composite = await runProbe<Res>(url, [], { MSGRPO_WEBGPU_FUSED: "0" });
+  for (const [op, names] of Object.entries(kernelOf)) {
+    for (
+      const [label, res, expectFused] of [["fused", fused, true], [
+        "composite",
+        composite,
+        false,
+      ]] as const
+    ) {
+      const r = res.ops![op];
+      assert.ok(r.maxDiff < 1e-4, `${op} (${label}) vs cpu: max difference ${r.maxDiff}`);
+      for (const k of names) {
+        assert.equal(r.kernels.includes(k), expectFused, `${op} (${label}) kernels: ${r.kernels}`);
+      }
+    }
+  }
+});
+
+Deno.test("webgpu samples next tokens on the GPU like the CPU sampler, and generate() there matches the cpu backend (subprocess)", async () => {
+  type Temp = { mismatches: number; maxDiff: number; greedyTieRow: number };
+  const res = await runProbe<{
+    skip?: string;
+    active?: boolean;
+    t0?: Temp;
+    "t0.5"?: Temp;
+    t1?: Temp;
+    nanToken?: number;
+    generateSame?: boolean;
+    generateMaxDiff?: number;
+    generateTokens?: number;
+  }>(new URL("./_webgpu_sampling_probe.ts", import.meta.url));
+  if (res.skip) return skip("webgpu", res.skip);
+  assert.equal(res.active, true);
+  for (const t of ["t0", "t0.5", "t1"] as const) {
+    assert.equal(
+      res[t]!.mismatches,
+      0,
+      `${t}: tokens differ from sampleToken on ${res[t]!.mismatches} rows`,
+    );
+    assert.ok(res[t]!.maxDiff < 1e-4, `${t}: log-probabilities differ by ${res[t]!.maxDiff}`);
+  }
+  assert.equal(res.t0!.greedyTieRow, 7, "greedy breaks a tie at the top by the lowest id");
+  assert.equal(res.nanToken, -1, "a row with a NaN logit samples no token");
+  assert.ok(res.generateTokens! > 4);
+  assert.equal(res.generateSame, true, "generate() on webgpu drew other tokens than on cpu");
+  assert.ok(
+    res.generateMaxDiff! < 1e-4,
+    `generate() log-probabilities differ by ${res.generateMaxDiff}`,
+  );
+});

@@ -1,0 +1,117 @@
+/**
+ * Helpers for writing tfjs WebGPU programs in WGSL: elementwise programs ({@link flatProgram}),
+ * one-workgroup-per-row reductions ({@link rowProgram} with {@link TREE_SUM}), and the typed
+ * view of tfjs's WebGPUBackend that the kernels of `webgpu_kernels.ts` and `webgpu_sampling.ts`
+ * use. Inputs are bound as WGSL `array<f32>`/`array<i32>` under their `variableNames`; the output
+ * is `result`; `uniforms` holds the declared fields, plus `size` (the output's length) for
+ * elementwise programs.
+ *
+ * @module
+ */
+import type { NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
+
+/** One workgroup per row for row reductions; a power of two (the tree sum halves it). */
+export const ROW_WG = 64;
+/** Threads per workgroup of elementwise programs. */
+export const FLAT_WG = 128;
+
+/** The parts of tfjs's WebGPUBackend the kernels use. */
+export interface GpuBackend {
+  runWebGPUProgram(
+    program: GpuProgram,
+    inputs: TensorInfo[],
+    dtype: "float32",
+    uniforms?: { type: "float32" | "int32"; data: number[] }[],
+  ): TensorInfo;
+  disposeData(dataId: object): void;
+}
+
+/** A tfjs WebGPU program (the fields `runWebGPUProgram` reads). */
+export interface GpuProgram {
+  variableNames: string[];
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number];
+  size?: boolean;
+  uniforms?: string;
+  getUserCode(): string;
+}
+
+/** What tfjs hands a kernel function on the webgpu backend. */
+export interface GpuKernelArgs {
+  inputs: Record<string, TensorInfo>;
+  backend: GpuBackend;
+  attrs: NamedAttrMap;
+}
+
+export const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** An elementwise program over `shape`: `body` sets `result[index]` (inputs by name). */
+export function flatProgram(
+  key: string,
+  inputs: string[],
+  shape: number[],
+  body: string,
+  uniforms?: string,
+): GpuProgram {
+  const n = sizeOf(shape);
+  return {
+    variableNames: inputs,
+    outputShape: shape,
+    shaderKey: `mg_${key}`,
+    dispatchLayout: { x: shape.map((_, i) => i) },
+    dispatch: [Math.ceil(n / FLAT_WG), 1, 1],
+    workgroupSize: [FLAT_WG, 1, 1],
+    size: true,
+    uniforms,
+    getUserCode: () => `
+      fn main(index : i32) {
+        if (index < uniforms.size) {
+          ${body}
+        }
+      }`,
+  };
+}
+
+/** WGSL: the tree sum of `partial` (length ROW_WG) into `partial[0]`, every thread waiting. */
+export const TREE_SUM = `
+  workgroupBarrier();
+  for (var stride = ${ROW_WG / 2}; stride > 0; stride = stride / 2) {
+    if (tid < stride) { partial[tid] = partial[tid] + partial[tid + stride]; }
+    workgroupBarrier();
+  }`;
+
+/**
+ * A program with one workgroup per row of `rows` rows: `code` runs with `row`, `tid` (thread in
+ * the row), the workgroup array `partial` and {@link TREE_SUM} available.
+ */
+export function rowProgram(
+  key: string,
+  inputs: string[],
+  outputShape: number[],
+  rows: number,
+  code: string,
+  uniforms: string,
+): GpuProgram {
+  return {
+    variableNames: inputs,
+    outputShape,
+    shaderKey: `mg_${key}`,
+    dispatchLayout: { x: outputShape.map((_, i) => i) },
+    dispatch: [rows, 1, 1],
+    workgroupSize: [ROW_WG, 1, 1],
+    uniforms,
+    getUserCode: () => `
+      var<workgroup> partial : array<f32, ${ROW_WG}>;
+      fn main(index : i32) {
+        let row = index / ${ROW_WG};
+        let tid = index % ${ROW_WG};
+        ${code}
+      }`,
+  };
+}
+
+export const int = (x: number) => ({ type: "int32" as const, data: [x] });
+export const float = (x: number) => ({ type: "float32" as const, data: [x] });
