@@ -1,6 +1,7 @@
 /**
  * Causal grouped-query attention as one op with a gradient: a single native kernel pair on the
- * fast backend, the composite tfjs expression elsewhere.
+ * fast backend, WGSL kernels on webgpu (`webgpu_attention.ts`), the composite tfjs expression
+ * elsewhere.
  *
  * Layout: q [B, T, NH·D], k and v [B, S, KV·D] (the projections' natural layout, no
  * transposes); query t sits at absolute position S − T + t and sees keys 0..S − T + t, so the
@@ -19,7 +20,7 @@ import type {
   NamedAttrMap,
   TensorInfo,
 } from "@tensorflow/tfjs-core";
-import { nativeKernelsActive } from "./fast_state.ts";
+import { fusedKernelActive } from "./fast_state.ts";
 import type { NativeLib } from "./native.ts";
 import { f32View, type WasmBackendLike } from "./wasm_heap.ts";
 
@@ -162,7 +163,7 @@ export function causalAttention(
   if (opts.keyMask && !tf.util.arraysEqual(opts.keyMask.shape, [d.B, d.S])) {
     throw new Error(`causalAttention: keyMask [${opts.keyMask.shape}] must be [${d.B}, ${d.S}]`);
   }
-  if (nativeKernelsActive() === null) return causalAttentionComposite(q, k, v, opts);
+  if (!fusedKernelActive("MgAttention")) return causalAttentionComposite(q, k, v, opts);
   const attrs = {
     numHeads: d.NH,
     numKvHeads: d.KV,

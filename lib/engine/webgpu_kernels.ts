@@ -1,7 +1,7 @@
 /**
  * The fused ops' kernels on the `webgpu` backend, written in WGSL: RMSNorm, SwiGLU, RoPE and
- * token log-probabilities, each with its gradient (and next-token sampling, registered from
- * `webgpu_sampling.ts`). Without them every op is a chain of stock tfjs kernels — RMSNorm alone is six dispatches and five intermediate tensors forward, more
+ * token log-probabilities, each with its gradient (and, registered from their own modules, causal
+ * attention, `webgpu_attention.ts`, and next-token sampling, `webgpu_sampling.ts`). Without them every op is a chain of stock tfjs kernels — RMSNorm alone is six dispatches and five intermediate tensors forward, more
  * backward; the composite log-probability builds a `[rows, V]` one-hot (620 MB for 1,024 rows of
  * Qwen2.5's 151,936 tokens). Here each forward op is one dispatch, and no one-hot is made.
  *
@@ -33,6 +33,7 @@ import {
   sizeOf,
   TREE_SUM,
 } from "./webgpu_program.ts";
+import { attentionWebGpuKernels } from "./webgpu_attention.ts";
 import { sampleRowsKernel } from "./webgpu_sampling.ts";
 
 /** `1 / sqrt(mean(x², row) + eps)` per row of `x` [rows, h]: output [rows]. */
@@ -287,6 +288,7 @@ export function webGpuFusedKernels(): KernelConfig[] {
     k("MgRope", ropeFwd),
     k("MgLogprobs", logprobsFwd),
     k("MgLogprobsGrad", logprobsBwd),
+    ...attentionWebGpuKernels,
     sampleRowsKernel,
   ];
 }

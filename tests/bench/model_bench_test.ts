@@ -124,6 +124,7 @@ Deno.test("bench:model --backend webgpu reports the adapter and its peak buffer 
     "MgRmsNorm",
     "MgSwiGlu",
     "MgRope",
+    "MgAttention",
     "MgLogprobs",
     "MgSampleRows",
   ]);

@@ -11,6 +11,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../lib/engine/backend.ts";
 import { rmsNorm, swiglu } from "../../lib/engine/ops_norm.ts";
 import { rope } from "../../lib/engine/ops_rope.ts";
+import { causalAttention } from "../../lib/engine/ops_attention.ts";
 import { tokenLogprobs } from "../../lib/engine/ops_logprobs.ts";
 import { webGpuUnavailableReason } from "../../lib/engine/webgpu.ts";
 import { Rng } from "../../lib/util/rng.ts";
@@ -32,6 +33,14 @@ const logits = normal(rows * v, 3);
 logits[2 * v + 5] = 80; // a large logit: the log-sum-exp must subtract the row's max
 const targets = Int32Array.from({ length: rows }, (_, i) => (i * 37 + 5) % v);
 const lpUp = normal(rows);
+// attention: 2 × 3 queries against 70 keys (more than a workgroup), 4 heads on 2 kv heads; batch
+// row 1 hides its first 68 keys, so its first query sees none (zeros) and its second one key
+const [aB, aT, aS, aNH, aKV, aD] = [2, 3, 70, 4, 2, 8];
+const aq = normal(aB * aT * aNH * aD), ak = normal(aB * aS * aKV * aD);
+const av = normal(aB * aS * aKV * aD), aUp = normal(aB * aT * aNH * aD);
+const aMask = Float32Array.from({ length: aB * aS }, (_, i) => (i >= aS && i % aS < 68 ? 0 : 1));
+// decode against a cache buffer with spare capacity: 1 query, 6 keys in use of 9
+const cq = normal(2 * aNH * aD), ck = normal(2 * 9 * aKV * aD), cv = normal(2 * 9 * aKV * aD);
 
 type Case = () => tf.Tensor[];
 const cases: Record<string, Case> = {
@@ -59,6 +68,20 @@ const cases: Record<string, Case> = {
     const sin = tf.tensor2d(angles.map(Math.sin), [rows, d / 2]);
     const f = (a: tf.Tensor) => tf.sum(tf.mul(rope(a, cos, sin), u));
     return [rope(xt, cos, sin), tf.grad(f)(xt)];
+  },
+  attention: () => {
+    const q = tf.tensor3d(aq, [aB, aT, aNH * aD]), k = tf.tensor3d(ak, [aB, aS, aKV * aD]);
+    const v = tf.tensor3d(av, [aB, aS, aKV * aD]), u = tf.tensor3d(aUp, [aB, aT, aNH * aD]);
+    const opts = { numHeads: aNH, numKvHeads: aKV, keyMask: tf.tensor2d(aMask, [aB, aS]) };
+    const f = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+      tf.sum(tf.mul(causalAttention(a, b, c, opts), u));
+    const decode = causalAttention(
+      tf.tensor3d(cq, [2, 1, aNH * aD]),
+      tf.tensor3d(ck, [2, 9, aKV * aD]),
+      tf.tensor3d(cv, [2, 9, aKV * aD]),
+      { numHeads: aNH, numKvHeads: aKV, keyLength: 6 },
+    );
+    return [causalAttention(q, k, v, opts), decode, ...tf.grads(f)([q, k, v])];
   },
   logprobs: () => {
     const lt = tf.tensor2d(logits, [rows, v]), t = tf.tensor1d(targets, "int32");

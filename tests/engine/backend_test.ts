@@ -82,6 +82,7 @@ Deno.test("the fused ops run as WGSL kernels on webgpu and match the cpu backend
     rmsNorm: ["MgRmsNorm", "MgRmsNormGrad"],
     swiglu: ["MgSwiGlu", "MgSwiGluGrad"],
     rope: ["MgRope"],
+    attention: ["MgAttention", "MgAttentionGrad"],
     logprobs: ["MgLogprobs", "MgLogprobsGrad"],
   };
   const fused = await runProbe<Res>(url);
