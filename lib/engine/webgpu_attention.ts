@@ -28,6 +28,7 @@ import {
   int,
   ROW_WG,
   rowProgram,
+  TREE_MAX,
   TREE_SUM,
 } from "./webgpu_program.ts";
 
@@ -91,11 +92,7 @@ function probabilities(backend: GpuBackend, i: Record<string, TensorInfo>, d: Di
       result[out + j] = s;
     }
     partial[tid] = m;
-    workgroupBarrier();
-    for (var stride = ${ROW_WG / 2}; stride > 0; stride = stride / 2) {
-      if (tid < stride) { partial[tid] = max(partial[tid], partial[tid + stride]); }
-      workgroupBarrier();
-    }
+    ${TREE_MAX}
     let rowMax = partial[0];
     workgroupBarrier();
     var z = 0.0;

@@ -31,6 +31,7 @@ import {
   ROW_WG,
   rowProgram,
   sizeOf,
+  TREE_MAX,
   TREE_SUM,
 } from "./webgpu_program.ts";
 import { attentionWebGpuKernels } from "./webgpu_attention.ts";
@@ -216,11 +217,7 @@ function logSumExp(backend: GpuBackend, logits: TensorInfo, v: number): TensorIn
     var m = -3.402823e+38;
     for (var j = tid; j < uniforms.v; j = j + ${ROW_WG}) { m = max(m, logits[base + j]); }
     partial[tid] = m;
-    workgroupBarrier();
-    for (var stride = ${ROW_WG / 2}; stride > 0; stride = stride / 2) {
-      if (tid < stride) { partial[tid] = max(partial[tid], partial[tid + stride]); }
-      workgroupBarrier();
-    }
+    ${TREE_MAX}
     let rowMax = partial[0];
     workgroupBarrier();
     var s = 0.0;

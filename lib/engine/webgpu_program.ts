@@ -75,13 +75,23 @@ export function flatProgram(
   };
 }
 
-/** WGSL: the tree sum of `partial` (length ROW_WG) into `partial[0]`, every thread waiting. */
-export const TREE_SUM = `
+/**
+ * WGSL: a tree reduction of `partial` (length ROW_WG) into `partial[0]` by `combine`, with every
+ * thread waiting at each level (`tid` is the thread's index in the row).
+ */
+export function treeReduce(combine: (a: string, b: string) => string): string {
+  return `
   workgroupBarrier();
   for (var stride = ${ROW_WG / 2}; stride > 0; stride = stride / 2) {
-    if (tid < stride) { partial[tid] = partial[tid] + partial[tid + stride]; }
+    if (tid < stride) { partial[tid] = ${combine("partial[tid]", "partial[tid + stride]")}; }
     workgroupBarrier();
   }`;
+}
+
+/** WGSL: the tree sum of `partial` into `partial[0]` ({@link treeReduce}). */
+export const TREE_SUM: string = treeReduce((a, b) => `${a} + ${b}`);
+/** WGSL: the tree maximum of `partial` into `partial[0]` ({@link treeReduce}). */
+export const TREE_MAX: string = treeReduce((a, b) => `max(${a}, ${b})`);
 
 /**
  * A program with one workgroup per row of `rows` rows: `code` runs with `row`, `tid` (thread in

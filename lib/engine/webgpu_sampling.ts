@@ -18,7 +18,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
-import { float, type GpuKernelArgs, int, ROW_WG } from "./webgpu_program.ts";
+import { float, type GpuKernelArgs, int, ROW_WG, TREE_SUM } from "./webgpu_program.ts";
 
 function sampleRows({ inputs: { logits, node, u }, backend, attrs }: GpuKernelArgs): TensorInfo {
   const v = logits.shape[logits.shape.length - 1], rows = node.shape[0];
@@ -73,11 +73,7 @@ function sampleRows({ inputs: { logits, node, u }, backend, attrs }: GpuKernelAr
         var s = 0.0;
         for (var j = tid; j < v; j = j + ${ROW_WG}) { s = s + exp(logits[base + j] - rowMax); }
         partial[tid] = s;
-        workgroupBarrier();
-        for (var stride = ${ROW_WG / 2}; stride > 0; stride = stride / 2) {
-          if (tid < stride) { partial[tid] = partial[tid] + partial[tid + stride]; }
-          workgroupBarrier();
-        }
+        ${TREE_SUM}
         let lse1 = rowMax + log(partial[0]);
         workgroupBarrier();
         // 3. contiguous chunks of weights exp((x - max) / T), one per thread
