@@ -28,6 +28,7 @@ import {
   int,
   ROW_WG,
   rowProgram,
+  runRows,
   TREE_MAX,
   TREE_SUM,
 } from "./webgpu_program.ts";
@@ -109,7 +110,7 @@ function probabilities(backend: GpuBackend, i: Record<string, TensorInfo>, d: Di
     }`,
     UNIFORMS,
   );
-  return backend.runWebGPUProgram(program, [i.q, i.k, i.mask], "float32", uniformData(d));
+  return runRows(backend, program, [i.q, i.k, i.mask], uniformData(d));
 }
 
 /** `Σ_j weights[r, j] · x[b, j, kv(h), d]` for every `(r, d)`: output shaped like q. */
@@ -212,12 +213,7 @@ function attentionBwd({ inputs, backend, attrs }: GpuKernelArgs): TensorInfo[] {
     }`,
     UNIFORMS,
   );
-  const ds = backend.runWebGPUProgram(
-    dsProgram,
-    [p, inputs.v, inputs.o, inputs.dy],
-    "float32",
-    uniformData(d),
-  );
+  const ds = runRows(backend, dsProgram, [p, inputs.v, inputs.o, inputs.dy], uniformData(d));
   const dq = weightedSum(backend, "attention_dq", ds, inputs.k, inputs.q.shape, d);
   const dk = keySum(backend, "attention_dk", ds, inputs.q, inputs.k.shape, d);
   const dv = keySum(backend, "attention_dv", p, inputs.dy, inputs.v.shape, d);

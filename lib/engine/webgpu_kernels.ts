@@ -30,6 +30,7 @@ import {
   int,
   ROW_WG,
   rowProgram,
+  runRows,
   sizeOf,
   TREE_MAX,
   TREE_SUM,
@@ -56,7 +57,7 @@ function rmsInverse(backend: GpuBackend, x: TensorInfo, h: number, eps: number):
     if (tid == 0) { result[row] = inverseSqrt(partial[0] / f32(uniforms.h) + uniforms.eps); }`,
     "h : i32, eps : f32,",
   );
-  return backend.runWebGPUProgram(program, [x], "float32", [int(h), float(eps)]);
+  return runRows(backend, program, [x], [int(h), float(eps)]);
 }
 
 function rmsNormFwd({ inputs: { x, weight }, backend, attrs }: Args): TensorInfo {
@@ -78,7 +79,7 @@ function rmsNormFwd({ inputs: { x, weight }, backend, attrs }: Args): TensorInfo
     }`,
     "h : i32, eps : f32,",
   );
-  return backend.runWebGPUProgram(program, [x, weight], "float32", [
+  return runRows(backend, program, [x, weight], [
     int(h),
     float(Number(attrs.eps)),
   ]);
@@ -111,7 +112,7 @@ function rmsNormBwd({ inputs: { dy, x, weight }, backend, attrs }: Args): Tensor
     }`,
     "h : i32,",
   );
-  const dx = backend.runWebGPUProgram(dxProgram, [dy, x, weight, r], "float32", [int(h)]);
+  const dx = runRows(backend, dxProgram, [dy, x, weight, r], [int(h)]);
   const dwProgram = flatProgram(
     "rmsnorm_dw",
     ["dy", "x", "r"],
@@ -227,7 +228,7 @@ function logSumExp(backend: GpuBackend, logits: TensorInfo, v: number): TensorIn
     if (tid == 0) { result[row] = rowMax + log(partial[0]); }`,
     "v : i32,",
   );
-  return backend.runWebGPUProgram(program, [logits], "float32", [int(v)]);
+  return runRows(backend, program, [logits], [int(v)]);
 }
 
 function logprobsFwd({ inputs: { logits, targets }, backend }: Args): TensorInfo {

@@ -93,9 +93,15 @@ export const TREE_SUM: string = treeReduce((a, b) => `${a} + ${b}`);
 /** WGSL: the tree maximum of `partial` into `partial[0]` ({@link treeReduce}). */
 export const TREE_MAX: string = treeReduce((a, b) => `max(${a}, ${b})`);
 
+/** A {@link rowProgram}: a program that also knows its row count. */
+export type RowProgram = GpuProgram & { rows: number };
+
 /**
  * A program with one workgroup per row of `rows` rows: `code` runs with `row`, `tid` (thread in
- * the row), the workgroup array `partial` and {@link TREE_SUM} available.
+ * the row), the workgroup array `partial` and {@link TREE_SUM} available. Run it with
+ * {@link runRows}, which passes the row count: past 65,535 rows tfjs spreads the workgroups over
+ * a 2-D grid that can hold more workgroups than rows, and those extra workgroups return before
+ * touching memory (the check is made uniform for the whole workgroup, so `code` may use barriers).
  */
 export function rowProgram(
   key: string,
@@ -104,7 +110,7 @@ export function rowProgram(
   rows: number,
   code: string,
   uniforms: string,
-): GpuProgram {
+): RowProgram {
   return {
     variableNames: inputs,
     outputShape,
@@ -112,16 +118,35 @@ export function rowProgram(
     dispatchLayout: { x: outputShape.map((_, i) => i) },
     dispatch: [rows, 1, 1],
     workgroupSize: [ROW_WG, 1, 1],
-    uniforms,
+    uniforms: `${uniforms} rowCount : i32,`,
+    rows,
     getUserCode: () => `
       var<workgroup> partial : array<f32, ${ROW_WG}>;
+      var<workgroup> rowLive : i32;
       fn main(index : i32) {
         let row = index / ${ROW_WG};
         let tid = index % ${ROW_WG};
+        if (tid == 0) { rowLive = select(0, 1, row < uniforms.rowCount); }
+        if (workgroupUniformLoad(&rowLive) == 0) { return; }
         ${code}
       }`,
   };
 }
 
-export const int = (x: number) => ({ type: "int32" as const, data: [x] });
-export const float = (x: number) => ({ type: "float32" as const, data: [x] });
+/** Run a {@link rowProgram} with its uniforms `data` (the row count is appended). */
+export function runRows(
+  backend: GpuBackend,
+  program: RowProgram,
+  inputs: TensorInfo[],
+  data: { type: "float32" | "int32"; data: number[] }[] = [],
+): TensorInfo {
+  return backend.runWebGPUProgram(program, inputs, "float32", [...data, int(program.rows)]);
+}
+
+/** A uniform's data: one int32. */
+export const int = (x: number): { type: "int32"; data: number[] } => ({ type: "int32", data: [x] });
+/** A uniform's data: one float32. */
+export const float = (x: number): { type: "float32"; data: number[] } => ({
+  type: "float32",
+  data: [x],
+});

@@ -29,14 +29,17 @@ function sampleRows({ inputs: { logits, node, u }, backend, attrs }: GpuKernelAr
     dispatchLayout: { x: [0, 1] },
     dispatch: [rows, 1, 1] as [number, number, number],
     workgroupSize: [ROW_WG, 1, 1] as [number, number, number],
-    uniforms: "v : i32, temperature : f32,",
+    uniforms: "v : i32, temperature : f32, rowCount : i32,",
     getUserCode: () => `
       var<workgroup> partial : array<f32, ${ROW_WG}>;
       var<workgroup> partialIdx : array<i32, ${ROW_WG}>;
       var<workgroup> bad : array<i32, ${ROW_WG}>;
+      var<workgroup> rowLive : i32;
       fn main(index : i32) {
         let row = index / ${ROW_WG};
         let tid = index % ${ROW_WG};
+        if (tid == 0) { rowLive = select(0, 1, row < uniforms.rowCount); }
+        if (workgroupUniformLoad(&rowLive) == 0) { return; }
         let v = uniforms.v;
         let base = node[row] * v;
         // 1. max and argmax (lowest id on ties), NaN detection
@@ -126,6 +129,7 @@ function sampleRows({ inputs: { logits, node, u }, backend, attrs }: GpuKernelAr
   return backend.runWebGPUProgram(program, [logits, node, u], "float32", [
     int(v),
     float(Number(attrs.temperature)),
+    int(rows),
   ]);
 }
 

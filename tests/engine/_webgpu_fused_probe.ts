@@ -53,6 +53,13 @@ const cases: Record<string, Case> = {
     const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(rmsNorm(a, b, 1e-6), u));
     return [rmsNorm(xt, wt, 1e-6), ...tf.grads(f)([xt, wt])];
   },
+  // more rows than one dispatch dimension holds (65,535 workgroups): tfjs spreads them over a
+  // 2-D grid with spare workgroups, which must not write
+  rmsNormManyRows: () => {
+    const n = 70001,
+      xs = tf.tensor2d(Float32Array.from({ length: 2 * n }, (_, i) => (i % 7) - 3), [n, 2]);
+    return [rmsNorm(xs, tf.tensor1d([0.5, 2]), 1e-6)];
+  },
   swiglu: () => {
     const [g, u, dy] = [
       tf.tensor2d(x, [rows, h]),

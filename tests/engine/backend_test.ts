@@ -80,6 +80,7 @@ Deno.test("the fused ops run as WGSL kernels on webgpu and match the cpu backend
   const url = new URL("./_webgpu_fused_probe.ts", import.meta.url);
   const kernelOf: Record<string, string[]> = {
     rmsNorm: ["MgRmsNorm", "MgRmsNormGrad"],
+    rmsNormManyRows: ["MgRmsNorm"],
     swiglu: ["MgSwiGlu", "MgSwiGluGrad"],
     rope: ["MgRope"],
     attention: ["MgAttention", "MgAttentionGrad"],
