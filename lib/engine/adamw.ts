@@ -1,13 +1,14 @@
 /**
  * One AdamW update (decoupled weight decay, as `torch.optim.AdamW`). On the fast backend the
  * update is a single native pass that rewrites parameter and moments in place on the wasm heap;
- * elsewhere it is the composite tfjs update with `assign`. A parameter whose buffer is shared
+ * on webgpu three WGSL kernels (`webgpu_kernels.ts`) whose outputs are assigned; elsewhere it is
+ * the composite tfjs update with `assign`. A parameter whose buffer is shared
  * with another tensor first gets a private copy, so other tensors never change.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { nativeKernelsActive } from "./fast_state.ts";
+import { fusedKernelActive, nativeKernelsActive } from "./fast_state.ts";
 import { f32View, refCountOf, sizeOf, type WasmBackendLike } from "./wasm_heap.ts";
 
 /** AdamW hyper-parameters. */
@@ -92,6 +93,24 @@ export function adamwUpdate(
       bc2,
     );
     return true;
+  }
+  if (grad.dtype === "float32" && tf.getBackend() === "webgpu" && fusedKernelActive("MgAdamW")) {
+    // webgpu: one WGSL kernel per moment and the parameter (webgpu_kernels.ts)
+    tf.tidy(() => {
+      const [p1, m1, v1] = tf.engine().runKernel("MgAdamW", { param, grad, m, v }, {
+        lr,
+        beta1: b1,
+        beta2: b2,
+        eps,
+        weightDecay: wd,
+        bc1,
+        bc2,
+      }) as tf.Tensor[];
+      m.assign(m1);
+      v.assign(v1);
+      param.assign(p1);
+    });
+    return false;
   }
   tf.tidy(() => {
     const m1 = tf.add(tf.mul(m, b1), tf.mul(grad, 1 - b1));

@@ -43,6 +43,7 @@ export const FUSED_KERNELS: readonly string[] = [
   "MgAttention",
   "MgLogprobs",
   "MgSampleRows",
+  "MgAdamW",
 ];
 
 /** The {@link FUSED_KERNELS} that run as single kernels on the active backend right now. */

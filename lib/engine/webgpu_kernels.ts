@@ -271,6 +271,54 @@ function logprobsBwd({ inputs: { logits, targets, dy }, backend }: Args): Tensor
   return out;
 }
 
+/**
+ * AdamW in three dispatches (new first moment, second moment, parameter) instead of tfjs's
+ * fourteen; `adamw.ts` assigns the three outputs. Attributes as `adamwUpdate`'s, with the bias
+ * corrections `bc1`, `bc2` of the step.
+ */
+function adamwStep({ inputs: { param, grad, m, v }, backend, attrs }: Args): TensorInfo[] {
+  const a = (k: string) => float(Number(attrs[k]));
+  const m1 = backend.runWebGPUProgram(
+    flatProgram(
+      "adamw_m",
+      ["m", "g"],
+      m.shape,
+      "result[index] = uniforms.b1 * m[index] + (1.0 - uniforms.b1) * g[index];",
+      "b1 : f32,",
+    ),
+    [m, grad],
+    "float32",
+    [a("beta1")],
+  );
+  const v1 = backend.runWebGPUProgram(
+    flatProgram(
+      "adamw_v",
+      ["v", "g"],
+      v.shape,
+      "let x = g[index]; result[index] = uniforms.b2 * v[index] + (1.0 - uniforms.b2) * x * x;",
+      "b2 : f32,",
+    ),
+    [v, grad],
+    "float32",
+    [a("beta2")],
+  );
+  const p1 = backend.runWebGPUProgram(
+    flatProgram(
+      "adamw_p",
+      ["p", "m1", "v1"],
+      param.shape,
+      `let denom = sqrt(v1[index]) / sqrt(uniforms.bc2) + uniforms.eps;
+       result[index] = p[index] * (1.0 - uniforms.lr * uniforms.wd) -
+         uniforms.lr / uniforms.bc1 * m1[index] / denom;`,
+      "lr : f32, wd : f32, eps : f32, bc1 : f32, bc2 : f32,",
+    ),
+    [param, m1, v1],
+    "float32",
+    [a("lr"), a("weightDecay"), a("eps"), a("bc1"), a("bc2")],
+  );
+  return [p1, m1, v1];
+}
+
 /** The kernel configs this module registers on the `webgpu` backend. */
 export function webGpuFusedKernels(): KernelConfig[] {
   const k = (kernelName: string, f: (a: Args) => TensorInfo | TensorInfo[]): KernelConfig => ({
@@ -286,6 +334,7 @@ export function webGpuFusedKernels(): KernelConfig[] {
     k("MgRope", ropeFwd),
     k("MgLogprobs", logprobsFwd),
     k("MgLogprobsGrad", logprobsBwd),
+    k("MgAdamW", adamwStep),
     ...attentionWebGpuKernels,
     sampleRowsKernel,
   ];

@@ -12,6 +12,7 @@ import { initBackend } from "../../lib/engine/backend.ts";
 import { rmsNorm, swiglu } from "../../lib/engine/ops_norm.ts";
 import { rope } from "../../lib/engine/ops_rope.ts";
 import { causalAttention } from "../../lib/engine/ops_attention.ts";
+import { adamwUpdate } from "../../lib/engine/adamw.ts";
 import { tokenLogprobs } from "../../lib/engine/ops_logprobs.ts";
 import { webGpuUnavailableReason } from "../../lib/engine/webgpu.ts";
 import { Rng } from "../../lib/util/rng.ts";
@@ -89,6 +90,15 @@ const cases: Record<string, Case> = {
       { numHeads: aNH, numKvHeads: aKV, keyLength: 6 },
     );
     return [causalAttention(q, k, v, opts), decode, ...tf.grads(f)([q, k, v])];
+  },
+  adamw: () => {
+    // two steps with weight decay: parameter and both moments
+    const p = tf.variable(tf.tensor1d(x.slice(0, 200))), m = tf.variable(tf.zeros([200]));
+    const v = tf.variable(tf.zeros([200]));
+    for (const [step, g] of [[1, up], [2, upstream]] as const) {
+      adamwUpdate(p, tf.tensor1d(g.slice(0, 200)), m, v, step, { lr: 0.01, weightDecay: 0.1 });
+    }
+    return [p, m, v];
   },
   logprobs: () => {
     const lt = tf.tensor2d(logits, [rows, v]), t = tf.tensor1d(targets, "int32");

@@ -83,6 +83,7 @@ Deno.test("the fused ops run as WGSL kernels on webgpu and match the cpu backend
     rmsNormManyRows: ["MgRmsNorm"],
     swiglu: ["MgSwiGlu", "MgSwiGluGrad"],
     rope: ["MgRope"],
+    adamw: ["MgAdamW"],
     attention: ["MgAttention", "MgAttentionGrad"],
     logprobs: ["MgLogprobs", "MgLogprobsGrad"],
   };
