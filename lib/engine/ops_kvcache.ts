@@ -1,5 +1,6 @@
 /**
- * In-place writes into preallocated key/value cache buffers on the fast backend.
+ * In-place writes into preallocated key/value cache buffers on the fast backend (and on webgpu,
+ * through `webgpu_kvcache.ts`, when its fused attention is registered).
  *
  * tfjs tensors are immutable, so a growing cache is normally extended by `concat`, which copies
  * every cached position at every decoding step. On the fast (wasm) backend a cache buffer is
@@ -14,16 +15,18 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { nativeKernelsActive } from "./fast_state.ts";
+import { fusedKernelActive, nativeKernelsActive } from "./fast_state.ts";
 import { f32View, refCountOf, type WasmBackendLike } from "./wasm_heap.ts";
+import { webGpuRefCount, writeRowsOnDevice } from "./webgpu_kvcache.ts";
 
 /**
  * Whether a cache may write into its buffers in place right now: the fast backend's native
- * attention is active (it reads a `keyLength` without copying) and no gradient is being
- * recorded.
+ * attention, or webgpu's WGSL one, is active (it reads a `keyLength` without copying) and no
+ * gradient is being recorded.
  */
 export function inPlaceKvWrites(): boolean {
-  if (nativeKernelsActive() === null) return false;
+  const onWebGpu = tf.getBackend() === "webgpu" && fusedKernelActive("MgAttention");
+  if (nativeKernelsActive() === null && !onWebGpu) return false;
   const state = (tf.engine() as unknown as { state: { gradientDepth: number } }).state;
   return state.gradientDepth === 0;
 }
@@ -52,8 +55,18 @@ export function writeKvRows(
         `[${dst.shape}]`,
     );
   }
-  if (tf.getBackend() !== "wasm" || dst.dtype !== "float32" || src.dtype !== "float32") {
-    throw new Error("writeKvRows: needs float32 tensors on the wasm backend");
+  if (dst.dtype !== "float32" || src.dtype !== "float32") {
+    throw new Error("writeKvRows: needs float32 tensors");
+  }
+  if (tf.getBackend() === "webgpu") {
+    if (webGpuRefCount(dst) !== 1) {
+      throw new Error("writeKvRows: the destination buffer is shared and cannot be written");
+    }
+    writeRowsOnDevice(dst, src, start, srcLength);
+    return;
+  }
+  if (tf.getBackend() !== "wasm") {
+    throw new Error("writeKvRows: needs the wasm (fast) or webgpu backend");
   }
   const be = tf.backend() as unknown as WasmBackendLike;
   if (refCountOf(be, dst) !== 1) {

@@ -22,6 +22,7 @@ export interface GpuBackend {
     inputs: TensorInfo[],
     dtype: "float32",
     uniforms?: { type: "float32" | "int32"; data: number[] }[],
+    output?: TensorInfo,
   ): TensorInfo;
   disposeData(dataId: object): void;
 }

@@ -5,7 +5,7 @@
  * out) and the next RoPE position of each row.
  *
  * Two ways of growing, chosen per append:
- * - **in place** (fast backend, no gradient recorded): each layer holds buffers with spare
+ * - **in place** (fast backend, or webgpu with its fused kernels; no gradient recorded): each layer holds buffers with spare
  *   capacity `[B, capacity, kvHeads·D]`; new positions are written into them and attention reads
  *   the first {@link KVCache.length} positions. Capacity doubles when it runs out, so a step costs
  *   O(new positions) instead of a copy of the whole cache.

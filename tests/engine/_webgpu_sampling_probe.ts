@@ -8,6 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../lib/engine/backend.ts";
+import { inPlaceKvWrites } from "../../lib/engine/ops_kvcache.ts";
 import { webGpuUnavailableReason } from "../../lib/engine/webgpu.ts";
 import { deviceSamplingActive, sampleRowsOnDevice } from "../../lib/engine/webgpu_sampling.ts";
 import { parseConfig } from "../../lib/model/config.ts";
@@ -32,6 +33,7 @@ logits[4 * v + 9] = 5; // ... then two tie at the top: greedy takes the lower id
 const nodeOf = Array.from({ length: rows }, (_, i) => (i * 5) % nodes);
 const u = Array.from({ length: rows }, () => rng.float());
 
+/** Two generations: a short one that stops at EOS, and 70 tokens without stops (the cache outgrows its first capacity, prompt + 64 spare). */
 async function generateTokens(): Promise<{ tokens: number[][]; logprobs: number[][] }> {
   const config = parseConfig({
     model_type: "qwen2",
@@ -46,8 +48,17 @@ async function generateTokens(): Promise<{ tokens: number[][]; logprobs: number[
   const model = Qwen2Model.fromWeights(config, randomWeights(config, { seed: 4, initStd: 0.5 }));
   const prompts = [[1, 2, 3], [1, 2, 3], [4, 5], [1, 2, 3]];
   const out = await generate(model, prompts, { temperature: 1, maxNewTokens: 6, seed: 12 });
+  const long = await generate(model, prompts, {
+    temperature: 1,
+    maxNewTokens: 70,
+    seed: 13,
+    stopTokenIds: [],
+  });
   model.dispose();
-  return { tokens: out.tokens, logprobs: out.logprobs };
+  return {
+    tokens: [...out.tokens, ...long.tokens],
+    logprobs: [...out.logprobs, ...long.logprobs],
+  };
 }
 
 await initBackend("cpu");
@@ -57,6 +68,7 @@ const logitsT = tf.tensor2d(logits, [nodes, v]);
 const result: Record<string, unknown> = {
   backend: tf.getBackend(),
   active: deviceSamplingActive(),
+  inPlaceKv: inPlaceKvWrites(),
 };
 for (const temperature of [0, 0.5, 1]) {
   const got = await sampleRowsOnDevice(logitsT, nodeOf, u, temperature);
