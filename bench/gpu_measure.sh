@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One-shot GPU measurement for a lent GPU machine (about 8 minutes; never run in CI).
+# One-shot GPU measurement for a lent GPU machine (about 9 minutes at most: 90 + 3 × 75 + 2 × 120 s; never run in CI).
 #
 # Installs what is needed (`deno task setup --webgpu --torch`), then measures Qwen2.5-0.5B and
 # Qwen2.5-3B shapes, LoRA rank 16 and full fine-tuning, with
