@@ -164,16 +164,36 @@ Deno.test({
           `the notebook printed:\n${cmp.slice(0, 2000)}`,
       )
     );
-    // ablation: mean final success per arm and scenario (the README's first figure of a cell)
-    const arms = tableRows(readme, "arm");
-    assert.ok(arms.length === 3, "the README's ablation table has the three arms");
+    // the registered sampling ablation: the notebook's per-arm, pairwise and per-seed tables, row
+    // for row
+    const ablArms = tableRows(readme, "arm", "scenario", "seeds");
+    const ablPairs = tableRows(readme, "comparison", "scenario", "measure");
+    assert.ok(ablArms.length === 6, "the registered ablation has a row per arm and scenario");
+    assert.ok(ablPairs.length >= 4, "the registered ablation has a row per primary test");
+    const ablSeeds = tableRows(readme, "seed", "aaw", "uniform", "all");
+    assert.ok(ablSeeds.length >= 5, "the registered ablation has a row per seed");
+    const ablRows = [...ablArms, ...ablPairs, ...ablSeeds].map((cells) =>
+      `| ${cells.join(" | ")} |`
+    );
+    const registeredAbl = await markdownHolding(
+      "ablation.ipynb",
+      join(RESULTS, "ablation"),
+      ablRows,
+    );
+    for (const row of ablRows) {
+      assert.ok(registeredAbl.includes(row), `ablation.ipynb on results/cpu/ablation lacks ${row}`);
+    }
+    // the ablation pilot: mean final success per arm and scenario (the README's first figure of a
+    // cell)
+    const arms = tableRows(readme, "arm", "FrozenLake-NoSlip");
+    assert.ok(arms.length === 3, "the README's ablation pilot table has the three arms");
     const scenarios = ["FrozenLake-NoSlip", "FrozenLake-Slippery"];
     const armRows = arms.flatMap(([arm, ...cells]) =>
       cells.map((cell, k) =>
         `${arm.replaceAll("`", "")} | ${scenarios[k]} | 3 | ${cell.split(" ")[0]}`
       )
     );
-    const abl = await markdownHolding("ablation.ipynb", join(RESULTS, "ablation"), armRows);
+    const abl = await markdownHolding("ablation.ipynb", join(PILOT, "ablation"), armRows);
     for (const row of armRows) {
       assert.ok(
         abl.includes(row),
