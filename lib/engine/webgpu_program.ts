@@ -99,7 +99,8 @@ export type RowProgram = GpuProgram & { rows: number };
 
 /**
  * A program with one workgroup per row of `rows` rows: `code` runs with `row`, `tid` (thread in
- * the row), the workgroup array `partial` and {@link TREE_SUM} available. Run it with
+ * the row), the workgroup array `partial` and {@link TREE_SUM} available (`declarations`: more
+ * module-scope WGSL, e.g. workgroup arrays). Run it with
  * {@link runRows}, which passes the row count: past 65,535 rows tfjs spreads the workgroups over
  * a 2-D grid that can hold more workgroups than rows, and those extra workgroups return before
  * touching memory (the check is made uniform for the whole workgroup, so `code` may use barriers).
@@ -111,6 +112,7 @@ export function rowProgram(
   rows: number,
   code: string,
   uniforms: string,
+  declarations = "",
 ): RowProgram {
   return {
     variableNames: inputs,
@@ -124,6 +126,7 @@ export function rowProgram(
     getUserCode: () => `
       var<workgroup> partial : array<f32, ${ROW_WG}>;
       var<workgroup> rowLive : i32;
+      ${declarations}
       fn main(index : i32) {
         let row = index / ${ROW_WG};
         let tid = index % ${ROW_WG};

@@ -18,28 +18,24 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
-import { float, type GpuKernelArgs, int, ROW_WG, TREE_SUM } from "./webgpu_program.ts";
+import {
+  float,
+  type GpuKernelArgs,
+  int,
+  ROW_WG,
+  rowProgram,
+  runRows,
+  TREE_SUM,
+} from "./webgpu_program.ts";
 
 function sampleRows({ inputs: { logits, node, u }, backend, attrs }: GpuKernelArgs): TensorInfo {
   const v = logits.shape[logits.shape.length - 1], rows = node.shape[0];
-  const program = {
-    variableNames: ["logits", "node", "u"],
-    outputShape: [rows, 3],
-    shaderKey: "mg_sample_rows",
-    dispatchLayout: { x: [0, 1] },
-    dispatch: [rows, 1, 1] as [number, number, number],
-    workgroupSize: [ROW_WG, 1, 1] as [number, number, number],
-    uniforms: "v : i32, temperature : f32, rowCount : i32,",
-    getUserCode: () => `
-      var<workgroup> partial : array<f32, ${ROW_WG}>;
-      var<workgroup> partialIdx : array<i32, ${ROW_WG}>;
-      var<workgroup> bad : array<i32, ${ROW_WG}>;
-      var<workgroup> rowLive : i32;
-      fn main(index : i32) {
-        let row = index / ${ROW_WG};
-        let tid = index % ${ROW_WG};
-        if (tid == 0) { rowLive = select(0, 1, row < uniforms.rowCount); }
-        if (workgroupUniformLoad(&rowLive) == 0) { return; }
+  const program = rowProgram(
+    "sample_rows",
+    ["logits", "node", "u"],
+    [rows, 3],
+    rows,
+    `
         let v = uniforms.v;
         let base = node[row] * v;
         // 1. max and argmax (lowest id on ties), NaN detection
@@ -123,13 +119,14 @@ function sampleRows({ inputs: { logits, node, u }, backend, attrs }: GpuKernelAr
           result[row * 3] = f32(tok);
           result[row * 3 + 1] = logits[base + max(tok, 0)] - lse1;
           result[row * 3 + 2] = sampling;
-        }
-      }`,
-  };
-  return backend.runWebGPUProgram(program, [logits, node, u], "float32", [
+        }`,
+    "v : i32, temperature : f32,",
+    `var<workgroup> partialIdx : array<i32, ${ROW_WG}>;
+     var<workgroup> bad : array<i32, ${ROW_WG}>;`,
+  );
+  return runRows(backend, program, [logits, node, u], [
     int(v),
     float(Number(attrs.temperature)),
-    int(rows),
   ]);
 }
 
