@@ -8,7 +8,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { fusedKernelActive, nativeKernelsActive } from "./fast_state.ts";
+import { nativeKernelsActive, webGpuKernelActive } from "./fast_state.ts";
 import { f32View, refCountOf, sizeOf, type WasmBackendLike } from "./wasm_heap.ts";
 
 /** AdamW hyper-parameters. */
@@ -94,7 +94,7 @@ export function adamwUpdate(
     );
     return true;
   }
-  if (grad.dtype === "float32" && tf.getBackend() === "webgpu" && fusedKernelActive("MgAdamW")) {
+  if (grad.dtype === "float32" && webGpuKernelActive("MgAdamW")) {
     // webgpu: one WGSL kernel per moment and the parameter (webgpu_kernels.ts)
     tf.tidy(() => {
       const [p1, m1, v1] = tf.engine().runKernel("MgAdamW", { param, grad, m, v }, {

@@ -31,7 +31,11 @@ export function nativeKernelsActive(): NativeLib | null {
  * of `webgpu_kernels.ts`). Fused ops fall back to their composite tfjs expressions otherwise.
  */
 export function fusedKernelActive(name: string): boolean {
-  if (nativeKernelsActive() !== null) return true;
+  return nativeKernelsActive() !== null || webGpuKernelActive(name);
+}
+
+/** True when the `webgpu` backend is active and has the kernel `name` registered. */
+export function webGpuKernelActive(name: string): boolean {
   return tf.getBackend() === "webgpu" && tf.getKernel(name, "webgpu") !== undefined;
 }
 
@@ -49,9 +53,7 @@ export const FUSED_KERNELS: readonly string[] = [
 /** The {@link FUSED_KERNELS} that run as single kernels on the active backend right now. */
 export function activeFusedKernels(): string[] {
   const native = nativeKernelsActive() !== null;
-  return FUSED_KERNELS.filter((k) =>
-    native ? k !== "MgSampleRows" : tf.getBackend() === "webgpu" && !!tf.getKernel(k, "webgpu")
-  );
+  return FUSED_KERNELS.filter((k) => native ? k !== "MgSampleRows" : webGpuKernelActive(k));
 }
 
 /**

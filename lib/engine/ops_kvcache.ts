@@ -15,7 +15,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { fusedKernelActive, nativeKernelsActive } from "./fast_state.ts";
+import { nativeKernelsActive, webGpuKernelActive } from "./fast_state.ts";
 import { f32View, refCountOf, type WasmBackendLike } from "./wasm_heap.ts";
 import { webGpuRefCount, writeRowsOnDevice } from "./webgpu_kvcache.ts";
 
@@ -25,7 +25,7 @@ import { webGpuRefCount, writeRowsOnDevice } from "./webgpu_kvcache.ts";
  * gradient is being recorded.
  */
 export function inPlaceKvWrites(): boolean {
-  const onWebGpu = tf.getBackend() === "webgpu" && fusedKernelActive("MgAttention");
+  const onWebGpu = webGpuKernelActive("MgAttention");
   if (nativeKernelsActive() === null && !onWebGpu) return false;
   const state = (tf.engine() as unknown as { state: { gradientDepth: number } }).state;
   return state.gradientDepth === 0;

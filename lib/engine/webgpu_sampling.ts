@@ -18,6 +18,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
+import { webGpuKernelActive } from "./fast_state.ts";
 import {
   float,
   type GpuKernelArgs,
@@ -146,7 +147,7 @@ export interface DeviceSample {
 
 /** True when {@link sampleRowsOnDevice} can run: the webgpu backend with its kernel. */
 export function deviceSamplingActive(): boolean {
-  return tf.getBackend() === "webgpu" && tf.getKernel("MgSampleRows", "webgpu") !== undefined;
+  return webGpuKernelActive("MgSampleRows");
 }
 
 /**
