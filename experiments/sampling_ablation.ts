@@ -80,7 +80,10 @@ async function main(): Promise<void> {
   };
   let args = parseExperimentArgs(ablationSchema, ["--config", DEFAULTS, ...Deno.args], help);
   if (args.help === undefined) {
-    const recipe = recipeArgs(args.config!.recipe, CONFIGS);
+    // the arm, not the recipe, sets the sampling rule
+    const recipe = recipeArgs(args.config!.recipe, CONFIGS)
+      .filter((a) => a !== "--set" && !a.startsWith("msgrpo.sampling="))
+      .flatMap((o) => ["--set", o]);
     args = parseExperimentArgs(
       ablationSchema,
       ["--config", DEFAULTS, ...recipe, ...Deno.args],

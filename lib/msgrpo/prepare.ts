@@ -12,9 +12,12 @@
  *    every episode enters once with Â = 0 (`idle`).
  * 5. Optimizer steps: `epochs` passes over the rows (pass 0 in pool order, pass k > 0 shuffled by
  *    the Rng of `shuffleSeed(seed, iteration, k)`), each split into `minibatches` contiguous
- *    slices; a slice's duplicate rows are merged ({@link mergeDuplicateRows}), its loss normalizer
- *    taken ({@link lossNormalizer}) and its rows cut into padded micro-batches
- *    ({@link microBatches}, {@link padRows}).
+ *    slices; a slice's loss normalizer is taken ({@link lossNormalizer}), its duplicate rows are
+ *    merged ({@link mergeDuplicateRows}) and cut into padded micro-batches ({@link microBatches},
+ *    {@link padRows}). With `zeroAdvantageRows: "skip"` the rows with Â = 0 leave each slice
+ *    after its normalizer is taken: they cost no forward or backward pass and add no entropy or
+ *    KL term, yet still dilute the step as they do under `"train"`, so the policy-gradient term is
+ *    unchanged. A slice left without rows makes no optimizer step.
  *
  * @module
  */
@@ -64,6 +67,8 @@ export interface PrepareOptions {
   replacement?: boolean;
   /** Exponent k of P ∝ |Â|^k (default 1). */
   exponent?: number;
+  /** Rows with Â = 0: `"train"` them (default, the paper) or `"skip"` them (normalizer kept). */
+  zeroAdvantageRows?: "train" | "skip";
   /** When every Â is 0: `"skip"` the update (default) or `"regularize"`. */
   idleUpdate?: "skip" | "regularize";
   /** Whether the loss has terms besides the policy gradient (entropy bonus or reference KL). */
@@ -158,6 +163,7 @@ export function prepareUpdate(
     advantages,
     idle ? episodes.map(() => 1) : drawn.timesDrawn,
   );
+  const skipZero = opts.zeroAdvantageRows === "skip" && !idle;
   const steps: PreparedStep[] = [];
   const epochs = opts.epochs ?? 1;
   for (let epoch = 0; rows.length > 0 && epoch < epochs; epoch++) {
@@ -165,11 +171,12 @@ export function prepareUpdate(
       ? rows
       : new Rng(shuffleSeed(opts.seed, opts.iteration, epoch)).shuffle([...rows]);
     for (const slice of splitMinibatches(order, opts.minibatches ?? 1)) {
-      const merged = mergeDuplicateRows(slice);
+      const kept = skipZero ? slice.filter((r) => r.advantage !== 0) : slice;
+      if (kept.length === 0) continue;
       steps.push({
         epoch,
-        normalizer: lossNormalizer(merged),
-        micro: microBatches(merged, opts.microBatchTokens).map(padRows),
+        normalizer: lossNormalizer(slice),
+        micro: microBatches(mergeDuplicateRows(kept), opts.microBatchTokens).map(padRows),
       });
     }
   }

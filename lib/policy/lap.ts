@@ -18,6 +18,12 @@ export interface LapPolicyOptions {
   name?: string;
   /** Default cap on generated tokens per decision (default 64). */
   maxNewTokens?: number;
+  /**
+   * Stop strings (default none): a row ends at the token whose text completes one of them, that
+   * token kept (it was sampled, so it is trained on), as a stop token is. E.g. `["</action>"]`
+   * ends an answer at its closing tag, so no token after the answer is sampled or trained.
+   */
+  stop?: readonly string[];
 }
 
 /**
@@ -35,6 +41,7 @@ export class LapPolicy implements Policy {
   /** @inheritdoc */
   readonly name: string;
   readonly #maxNewTokens: number;
+  readonly #stop: readonly string[];
   readonly #promptCache = new Map<string, number[]>();
 
   /**
@@ -51,6 +58,12 @@ export class LapPolicy implements Policy {
   ) {
     this.name = opts.name ?? "lap";
     this.#maxNewTokens = opts.maxNewTokens ?? 64;
+    this.#stop = opts.stop ?? [];
+    if (this.#stop.some((s) => typeof s !== "string" || s.length === 0)) {
+      throw new Error(
+        `LapPolicy: stop strings must be non-empty strings, got ${JSON.stringify(opts.stop)}`,
+      );
+    }
     // Embedding rows past the tokenizer's last token (padding rows) must never be sampled.
     if (tokenizer.vocabSize < model.outputVocab) model.limitOutputs(tokenizer.vocabSize);
   }
@@ -100,7 +113,7 @@ export class LapPolicy implements Policy {
       rowSeeds: options.rowSeeds,
       stopTokenIds: this.tokenizer.eosTokenIds,
       topLogprobs: options.topLogprobs,
-      onToken: options.onToken,
+      onToken: this.#stopAtStrings(prompts.length, options.onToken),
     });
     return prompts.map((promptIds, i) => ({
       text: this.tokenizer.decode(out.tokens[i], { skipSpecial: true }),
@@ -111,6 +124,22 @@ export class LapPolicy implements Policy {
       finishReason: out.finishReason[i],
       usage: { promptTokens: promptIds.length, completionTokens: out.tokens[i].length },
     }));
+  }
+
+  /** The `onToken` hook of one `generate` call: ends a row at a stop string, then asks `inner`. */
+  #stopAtStrings(
+    rows: number,
+    inner: GenerateOptions["onToken"],
+  ): GenerateOptions["onToken"] {
+    if (this.#stop.length === 0) return inner;
+    const ids: number[][] = Array.from({ length: rows }, () => []);
+    return (row, t) => {
+      ids[row].push(t.token);
+      // the whole row's text: a stop string may be split across tokens
+      const text = this.tokenizer.decode(ids[row], { skipSpecial: true });
+      const stopped = this.#stop.some((s) => text.includes(s));
+      return inner?.(row, t) === true || stopped;
+    };
   }
 
   /** @inheritdoc */

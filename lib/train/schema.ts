@@ -61,6 +61,11 @@ export const trainFields = {
     }),
     temperature: c.float({ default: 1.0, gt: 0, doc: "sampling temperature of rollouts (τ)" }),
     max_new_tokens: c.int({ default: 24, min: 1, doc: "cap on generated tokens per decision" }),
+    stop: c.array(c.string({ doc: "stop string" }), {
+      default: [],
+      doc: "stop strings: an answer ends at the token that completes one (kept, trained on), in " +
+        "rollouts and evaluation; [] = until the end-of-text token or the cap (paper)",
+    }),
     gamma: c.float({
       default: 1,
       min: 0,
@@ -87,6 +92,11 @@ export const trainFields = {
     sampling: c.enum(["aaw", "uniform", "all"], {
       default: "aaw",
       doc: "episode sampling: |A|-weighted, uniform, or every episode once",
+    }),
+    zero_advantage_rows: c.enum(["train", "skip"], {
+      default: "train",
+      doc: "rows of episodes with A = 0: train them (paper) or skip them, still counted in the " +
+        "loss normalizer (no entropy/KL term on them, the same policy-gradient step)",
     }),
     draws: c.int<true>({
       default: null,

@@ -147,7 +147,10 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
     replay = ck.state.replay ?? [];
   }
   const reference = await loadReference(cfg, weightsDir);
-  const policy = new LapPolicy(model, tokenizer, { maxNewTokens: cfg.msgrpo.max_new_tokens });
+  const policy = new LapPolicy(model, tokenizer, {
+    maxNewTokens: cfg.msgrpo.max_new_tokens,
+    stop: cfg.msgrpo.stop,
+  });
   const tables = openRunTables(opts.runDir, checkpointDir ? { truncateAfter: start } : {});
   const summary: TrainSummary = { iterations: start, evaluations: [], seconds: 0 };
   const bar = opts.progress === false

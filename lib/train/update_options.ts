@@ -35,6 +35,7 @@ export function prepareOptions(
     draws: m.draws ?? undefined,
     replacement: m.replacement,
     exponent: m.exponent,
+    zeroAdvantageRows: m.zero_advantage_rows,
     idleUpdate: m.idle_update,
     regularized: entropyCoef > 0 || m.kl_beta > 0,
     epochs: m.epochs,

@@ -4,7 +4,7 @@ import { readTable } from "../../lib/log/mod.ts";
 import { TINY_FLAGS } from "../../notebooks/make_sample.ts";
 import { runScript, summaryOf } from "./_run.ts";
 
-Deno.test("sampling_ablation --arm all runs one seed with the main job's recipe and records the arm", async () => {
+Deno.test("sampling_ablation --arm all runs one seed with the registered recipe and records the arm", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "msgrpo-ablation-" });
   const runDir = join(tmp, "run");
   const r = await runScript("experiments/sampling_ablation.ts", [
@@ -27,7 +27,7 @@ Deno.test("sampling_ablation --arm all runs one seed with the main job's recipe 
   const yaml = await Deno.readTextFile(join(runDir, "config.yaml"));
   assert.match(yaml, /^arm: all$/m);
   assert.match(yaml, /^ {2}sampling: all$/m);
-  // the msgrpo and optim sections of frozen_lake_demo.yaml, under the flags
+  // the msgrpo and optim sections of registered_recipe.yaml, under the flags
   assert.match(yaml, /^ {2}replay_groups: 6$/m);
   assert.match(yaml, /^ {2}schedule: cosine$/m);
   assert.match(yaml, /^ {2}groups: 2$/m);
@@ -61,4 +61,28 @@ Deno.test("sampling_ablation rejects an msgrpo.sampling that contradicts --arm",
   ]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /contradicts --arm aaw/);
+});
+
+Deno.test("sampling_ablation with today's recipe: the arm sets the sampling, the rest is the recipe's", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "msgrpo-ablation-" });
+  const runDir = join(tmp, "run");
+  const r = await runScript("experiments/sampling_ablation.ts", [
+    "--arm",
+    "aaw",
+    "--recipe",
+    "frozen_lake_demo.yaml",
+    "--run-dir",
+    runDir,
+    "--cache_dir",
+    join(tmp, "bases"),
+    ...TINY_FLAGS,
+    "--msgrpo.iterations",
+    "1",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const yaml = await Deno.readTextFile(join(runDir, "config.yaml"));
+  // frozen_lake_demo.yaml says `sampling: all`; the arm wins over it
+  assert.match(yaml, /^ {2}sampling: aaw$/m);
+  assert.match(yaml, /^ {2}stop:\n {4}- <\/action>$/m);
+  await Deno.remove(tmp, { recursive: true });
 });

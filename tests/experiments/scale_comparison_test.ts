@@ -47,7 +47,7 @@ Deno.test("scale_comparison --setup cpu trains the small base on NoSlip and eval
     assert.equal(meta.role, "baseline");
     assert.equal(meta.policy.name, `lap:${name}`);
   }
-  // the recipe's msgrpo/optim sections come from frozen_lake_demo.yaml, flags win over them
+  // the recipe's msgrpo/optim sections come from registered_recipe.yaml, flags win over them
   const yaml = await Deno.readTextFile(join(runDir, "config.yaml"));
   assert.match(yaml, /^setup: cpu$/m);
   assert.match(yaml, /^ {2}replay_groups: 6$/m);
@@ -71,31 +71,37 @@ Deno.test("scale_comparison --setup cpu trains the small base on NoSlip and eval
   await Deno.remove(tmp, { recursive: true });
 });
 
-Deno.test("scale_cpu.yaml takes the main job's msgrpo and optim sections from frozen_lake_demo.yaml", async () => {
+Deno.test("scale_cpu.yaml and ablation.yaml take the registered recipe's msgrpo and optim sections", async () => {
   const { recipeArgs } = await import("../../lib/train/cli.ts");
   const { parse } = await import("yaml");
   const configs = join(ROOT, "experiments", "configs");
   for (const file of ["scale_cpu.yaml", "ablation.yaml"]) {
     const doc = parse(await Deno.readTextFile(join(configs, file))) as Record<string, unknown>;
-    assert.equal(doc.recipe, "frozen_lake_demo.yaml", file);
+    assert.equal(doc.recipe, "registered_recipe.yaml", file);
     assert.equal(doc.msgrpo, undefined, `${file} must not repeat the recipe's msgrpo section`);
     assert.equal(doc.optim, undefined, `${file} must not repeat the recipe's optim section`);
   }
-  const sets = recipeArgs("frozen_lake_demo.yaml", configs).filter((a) => a !== "--set");
-  for (
-    const want of [
-      "msgrpo.iterations=500",
-      "msgrpo.groups=8",
-      "msgrpo.group_size=8",
-      "msgrpo.replay_groups=6",
-      "msgrpo.replay_threshold=0.5",
-      "msgrpo.minibatches=4",
-      "msgrpo.entropy_coef=0.01",
-      "optim.lr=0.0003",
-      'optim.schedule="cosine"',
-      "optim.min_lr_ratio=0",
-    ]
-  ) assert.ok(sets.includes(want), `the recipe lacks ${want}: ${sets.join(" ")}`);
+  const common = [
+    "msgrpo.iterations=500",
+    "msgrpo.groups=8",
+    "msgrpo.group_size=8",
+    "msgrpo.replay_groups=6",
+    "msgrpo.replay_threshold=0.5",
+    "msgrpo.minibatches=4",
+    "msgrpo.entropy_coef=0.01",
+    "optim.lr=0.0003",
+    'optim.schedule="cosine"',
+    "optim.min_lr_ratio=0",
+  ];
+  // the registered recipe is the main job's as both experiments ran it; today's adds two departures
+  const registered = recipeArgs("registered_recipe.yaml", configs).filter((a) => a !== "--set");
+  for (const want of [...common, 'msgrpo.sampling="aaw"', "msgrpo.stop=[]"]) {
+    assert.ok(registered.includes(want), `the registered recipe lacks ${want}: ${registered}`);
+  }
+  const today = recipeArgs("frozen_lake_demo.yaml", configs).filter((a) => a !== "--set");
+  for (const want of [...common, 'msgrpo.sampling="all"', 'msgrpo.stop=["</action>"]']) {
+    assert.ok(today.includes(want), `the main job's recipe lacks ${want}: ${today}`);
+  }
   assert.throws(() => recipeArgs("no_such_recipe.yaml", configs), /no_such_recipe\.yaml/);
 });
 

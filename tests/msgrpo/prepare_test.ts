@@ -83,3 +83,34 @@ Deno.test("prepareUpdate() merges duplicate rows per step and cuts micro-batches
   assert.deepEqual(step.micro.flatMap((m) => Array.from(m.weights)), [2, 2, 1, 1]);
   assert.equal(step.normalizer, 2 * 2 * 2 + 2 * 1 * 2);
 });
+
+Deno.test("prepareUpdate() with zeroAdvantageRows skip drops Â = 0 rows but keeps them in the normalizer", () => {
+  // group 0 returns 1, 0 (Â = ±0.5 with normalize none); group 1 returns 1, 1 (Â = 0); 8 rows × 2 tokens
+  const eps = [
+    makeEpisode(0, 0, 1),
+    makeEpisode(0, 1, 0),
+    makeEpisode(1, 0, 1),
+    makeEpisode(1, 1, 1),
+  ];
+  const opts = { ...base, normalize: "none" as const, sampling: "all" as const };
+  const train = prepareUpdate(eps, opts);
+  const skip = prepareUpdate(eps, { ...opts, zeroAdvantageRows: "skip" });
+  const advantages = (p: ReturnType<typeof prepareUpdate>) =>
+    p.steps.flatMap((s) => s.micro.flatMap((m) => Array.from(m.advantages)));
+  assert.deepEqual(advantages(train), [0.5, 0.5, -0.5, -0.5, 0, 0, 0, 0]);
+  assert.deepEqual(advantages(skip), [0.5, 0.5, -0.5, -0.5]);
+  // the zero rows still dilute the step: Σ w · tokens over all 8 rows
+  assert.deepEqual([train.steps[0].normalizer, skip.steps[0].normalizer], [16, 16]);
+  // two slices, one per group: the all-zero slice makes no optimizer step
+  const halves = prepareUpdate(eps, { ...opts, zeroAdvantageRows: "skip", minibatches: 2 });
+  assert.deepEqual(halves.steps.map((s) => s.normalizer), [8]);
+  // with no signal at all, an idle update still trains every row (its regularizers need them)
+  const flat = [makeEpisode(0, 0, 1), makeEpisode(0, 1, 1)];
+  const idle = prepareUpdate(flat, {
+    ...opts,
+    zeroAdvantageRows: "skip",
+    idleUpdate: "regularize",
+    regularized: true,
+  });
+  assert.deepEqual([idle.idle, advantages(idle).length], [true, 4]);
+});

@@ -86,3 +86,47 @@ Deno.test("LapPolicy prompts hold the instructions and the current state only", 
   policy.dispose();
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("LapPolicy with stop strings ends each answer at the token that completes one, kept", async () => {
+  await initBackend();
+  const dir = await Deno.makeTempDir({ prefix: "msgrpo-lap-" });
+  await makeCheckpoint(dir, {
+    hidden: 32,
+    layers: 1,
+    heads: 2,
+    kvHeads: 1,
+    intermediate: 32,
+    tokenizer: "byte",
+    seed: 5,
+    initStd: 0.3,
+  });
+  const model = await Qwen2Model.load(dir);
+  const tok = await Tokenizer.load(dir);
+  const prompts = Array.from({ length: 16 }, (_, i) => [65 + i, 66, 67]);
+  const options = { temperature: 1, seed: 4, maxNewTokens: 10 };
+  const free = await new LapPolicy(model, tok).completeIds(prompts, options);
+  // a stop string of two printable ASCII tokens (split across tokens), taken from one row's 3rd
+  // and 4th token, so that row must end after its 4th token
+  const ascii = (id: number) => id >= 32 && id < 127;
+  const row = free.findIndex((c) => {
+    const ids = c.completionIds!;
+    return ids.length >= 4 && ascii(ids[2]) && ascii(ids[3]) &&
+      !tok.decode(ids.slice(0, 3)).includes(tok.decode(ids.slice(2, 4)));
+  });
+  assert.ok(row >= 0, "the seeded model writes two ASCII bytes in a row somewhere");
+  const stop = tok.decode(free[row].completionIds!.slice(2, 4));
+  const cut = await new LapPolicy(model, tok, { stop: [stop] }).completeIds(prompts, options);
+  assert.deepEqual(cut[row].completionIds, free[row].completionIds!.slice(0, 4));
+  assert.equal(cut[row].finishReason, "stop");
+  assert.ok(cut[row].text.endsWith(stop));
+  cut.forEach((c, r) => {
+    const ids = c.completionIds!;
+    // each row samples from its own stream: a stopped row is a prefix of its free answer
+    assert.deepEqual(ids, free[r].completionIds!.slice(0, ids.length), `row ${r}`);
+    assert.ok(!tok.decode(ids.slice(0, -1)).includes(stop), `row ${r} ran past its stop string`);
+    if (!tok.decode(ids).includes(stop)) assert.deepEqual(ids, free[r].completionIds, `row ${r}`);
+  });
+  assert.throws(() => new LapPolicy(model, tok, { stop: [""] }), /stop strings must be non-empty/);
+  model.dispose();
+  await Deno.remove(dir, { recursive: true });
+});
