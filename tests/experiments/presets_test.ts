@@ -18,6 +18,7 @@ const DEPARTURES: Record<string, string> = {
   "optim.schedule": '"constant"',
   "msgrpo.sampling": '"aaw"',
   "msgrpo.stop": "[]",
+  "msgrpo.kl_guard": "null",
 };
 
 Deno.test("the paper preset is the main job's recipe with every departure at its neutral value", () => {

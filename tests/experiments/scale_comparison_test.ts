@@ -99,7 +99,14 @@ Deno.test("scale_cpu.yaml and ablation.yaml take the registered recipe's msgrpo 
     assert.ok(registered.includes(want), `the registered recipe lacks ${want}: ${registered}`);
   }
   const today = recipeArgs("frozen_lake_demo.yaml", configs).filter((a) => a !== "--set");
-  for (const want of [...common, 'msgrpo.sampling="all"', 'msgrpo.stop=["</action>"]']) {
+  for (
+    const want of [
+      ...common,
+      'msgrpo.sampling="all"',
+      'msgrpo.stop=["</action>"]',
+      "msgrpo.kl_guard=0.1",
+    ]
+  ) {
     assert.ok(today.includes(want), `the main job's recipe lacks ${want}: ${today}`);
   }
   assert.throws(() => recipeArgs("no_such_recipe.yaml", configs), /no_such_recipe\.yaml/);
