@@ -16,9 +16,6 @@ const DEPARTURES: Record<string, string> = {
   "msgrpo.replay_groups": "0",
   "msgrpo.entropy_coef": "0",
   "optim.schedule": '"constant"',
-  "msgrpo.sampling": '"aaw"',
-  "msgrpo.stop": "[]",
-  "msgrpo.kl_guard": "null",
 };
 
 Deno.test("the paper preset is the main job's recipe with every departure at its neutral value", () => {

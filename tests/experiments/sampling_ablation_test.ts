@@ -63,14 +63,20 @@ Deno.test("sampling_ablation rejects an msgrpo.sampling that contradicts --arm",
   assert.match(r.stderr, /contradicts --arm aaw/);
 });
 
-Deno.test("sampling_ablation with today's recipe: the arm sets the sampling, the rest is the recipe's", async () => {
+Deno.test("sampling_ablation with another recipe: the arm sets the sampling, the rest is the recipe's", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "msgrpo-ablation-" });
   const runDir = join(tmp, "run");
+  // a recipe that names its own sampling rule (as a screened variant of the main job's does)
+  const recipe = join(tmp, "recipe.yaml");
+  await Deno.writeTextFile(
+    recipe,
+    'msgrpo:\n  sampling: all\n  stop: ["</action>"]\n  entropy_coef: 0.01\noptim:\n  lr: 3.0e-4\n',
+  );
   const r = await runScript("experiments/sampling_ablation.ts", [
     "--arm",
     "aaw",
     "--recipe",
-    "frozen_lake_demo.yaml",
+    recipe,
     "--run-dir",
     runDir,
     "--cache_dir",
@@ -81,7 +87,7 @@ Deno.test("sampling_ablation with today's recipe: the arm sets the sampling, the
   ]);
   assert.equal(r.code, 0, r.stderr);
   const yaml = await Deno.readTextFile(join(runDir, "config.yaml"));
-  // frozen_lake_demo.yaml says `sampling: all`; the arm wins over it
+  // the recipe says `sampling: all`; the arm wins over it, the recipe's other keys stay
   assert.match(yaml, /^ {2}sampling: aaw$/m);
   assert.match(yaml, /^ {2}stop:\n {4}- <\/action>$/m);
   await Deno.remove(tmp, { recursive: true });
