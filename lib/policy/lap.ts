@@ -10,6 +10,7 @@
 import { generate, type GenerateOptions } from "../model/generate.ts";
 import type { Qwen2Model } from "../model/qwen2.ts";
 import type { Tokenizer } from "../model/tokenizer.ts";
+import { findStop } from "./stop_strings.ts";
 import type { ActOptions, Completion, Policy, PolicyInput } from "./types.ts";
 
 /** Options of {@link LapPolicy}. */
@@ -137,8 +138,7 @@ export class LapPolicy implements Policy {
       ids[row].push(t.token);
       // the whole row's text: a stop string may be split across tokens
       const text = this.tokenizer.decode(ids[row], { skipSpecial: true });
-      const stopped = this.#stop.some((s) => text.includes(s));
-      return inner?.(row, t) === true || stopped;
+      return inner?.(row, t) === true || findStop(text, this.#stop) >= 0;
     };
   }
 

@@ -11,16 +11,9 @@
  * @module
  */
 import type { Completion } from "../policy/types.ts";
+import { findStop } from "../policy/stop_strings.ts";
 
-/** The first occurrence of any stop string in `text`, or -1. */
-export function findStop(text: string, stop: readonly string[]): number {
-  let at = -1;
-  for (const s of stop) {
-    const i = text.indexOf(s);
-    if (i >= 0 && (at < 0 || i < at)) at = i;
-  }
-  return at;
-}
+export { findStop };
 
 /**
  * Follows one choice's tokens.
