@@ -109,9 +109,15 @@ export interface PreparedUpdate {
   meanGroupStd: number;
   /** Whether the update trains the entropy/KL terms alone (every Â was 0). */
   idle: boolean;
-  /** The rows of the update, pool then time order (empty when no update). */
+  /**
+   * The drawn rows, pool then time order (empty when no update). Under `zeroAdvantageRows:
+   * "skip"` the Â = 0 rows stay here but not in `steps`.
+   */
   rows: TrainingRow[];
-  /** Optimizer steps in order: `epochs × minibatches` of them, none when no update. */
+  /**
+   * Optimizer steps in order: `epochs × minibatches` of them (fewer when `"skip"` empties a
+   * slice), none when no update.
+   */
   steps: PreparedStep[];
   /** Micro-batches of the KL probe (`kl_probe.ts`; empty without `klProbeRows` or update). */
   probe: PaddedRows[];

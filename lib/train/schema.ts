@@ -61,7 +61,7 @@ export const trainFields = {
     }),
     temperature: c.float({ default: 1.0, gt: 0, doc: "sampling temperature of rollouts (τ)" }),
     max_new_tokens: c.int({ default: 24, min: 1, doc: "cap on generated tokens per decision" }),
-    stop: c.array(c.string({ doc: "stop string" }), {
+    stop: c.array(c.string({ minLength: 1, doc: "stop string" }), {
       default: [],
       doc: "stop strings: an answer ends at the token that completes one (kept, trained on), in " +
         "rollouts and evaluation; [] = until the end-of-text token or the cap (paper)",

@@ -32,6 +32,13 @@ Deno.test("parseExperimentArgs() rejects --resume without --run-dir and bad valu
     () => parseExperimentArgs(trainSchema, ["--set", "msgrpo.clip_eps=0"], help),
     /clip_eps/,
   );
+  // an empty stop string would end every answer at its first token
+  assert.throws(
+    () => parseExperimentArgs(trainSchema, ["--set", 'msgrpo.stop=["</action>", ""]'], help),
+    /msgrpo\.stop/,
+  );
+  const stop = parseExperimentArgs(trainSchema, ["--set", 'msgrpo.stop=["</action>"]'], help);
+  assert.deepEqual(stop.config!.msgrpo.stop, ["</action>"]);
 });
 
 Deno.test("parseExperimentArgs() returns help text naming every option", () => {
