@@ -52,7 +52,12 @@ export {
   UPDATES,
 } from "./schemas.ts";
 export { TableWriter, type TableWriterOptions, type WriterInput } from "./table_writer.ts";
-export { closeRunTables, openRunTables, type RunTableWriters } from "./run_tables.ts";
+export {
+  closeRunTables,
+  consolidateRunTables,
+  openRunTables,
+  type RunTableWriters,
+} from "./run_tables.ts";
 export { readArrowTable, readRunDirs, type ReadRunDirsOptions, readTable } from "./read.ts";
 export {
   type AtomicWriteOptions,

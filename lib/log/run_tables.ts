@@ -45,6 +45,23 @@ export function openRunTables(dir: string, opts: TableWriterOptions = {}): RunTa
   };
 }
 
+/**
+ * Rewrite the consolidated file of each table that has rows pending (see
+ * {@link TableWriterOptions.consolidateEveryS}); the parts already hold every row.
+ *
+ * @param tables the four writers.
+ * @returns the names of the tables that were rewritten.
+ */
+export function consolidateRunTables(tables: RunTableWriters): string[] {
+  const done: string[] = [];
+  for (const w of [tables.steps, tables.episodes, tables.updates, tables.eval]) {
+    if (!w.pending) continue;
+    w.consolidate();
+    done.push(w.schema.name);
+  }
+  return done;
+}
+
 /** Close the four writers (consolidating whatever is pending). */
 export function closeRunTables(tables: RunTableWriters): void {
   for (const w of [tables.steps, tables.episodes, tables.updates, tables.eval]) w.close();

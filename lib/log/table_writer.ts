@@ -134,6 +134,11 @@ export class TableWriter<S extends TableSchema = TableSchema> {
     return last && this.schema.iterationColumn !== undefined ? last.maxIter : undefined;
   }
 
+  /** Whether rows were appended since the consolidated file was last written. */
+  get pending(): boolean {
+    return this.#dirty;
+  }
+
   /** Number of part files (completed appends that held rows). */
   get numParts(): number {
     return this.#parts.length;

@@ -3,9 +3,12 @@ import * as arrow from "apache-arrow";
 import { tableFromIPC } from "@uwdata/flechette";
 import { fromArrow, table as aqTable } from "arquero";
 import {
+  closeRunTables,
   col,
+  consolidateRunTables,
   defineTable,
   EPISODES,
+  openRunTables,
   readArrowTable,
   readTable,
   STEPS,
@@ -291,6 +294,24 @@ Deno.test("TableWriter consolidates at most every consolidateEveryS and always o
   assert.equal(rowsOnDisk(), 3);
   assert.throws(() => w.append([updateRow(4)]), /append after close/);
   assert.equal(w.numParts, 3);
+  Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test("consolidateRunTables rewrites exactly the tables with pending rows", () => {
+  const dir = tempDir();
+  const clock = 0;
+  const tables = openRunTables(dir, { consolidateEveryS: 10, now: () => clock });
+  const rowsOnDisk = (name: string) =>
+    tableFromIPC(Deno.readFileSync(`${dir}/${name}.arrow`)).numRows;
+  tables.updates.append([updateRow(1)]);
+  tables.updates.append([updateRow(2)]);
+  assert.equal(tables.updates.pending, true);
+  assert.equal(rowsOnDisk("updates"), 0); // within 10 s of opening: not rewritten yet
+  assert.deepEqual(consolidateRunTables(tables), ["updates"]);
+  assert.equal(rowsOnDisk("updates"), 2);
+  assert.equal(tables.updates.pending, false);
+  assert.deepEqual(consolidateRunTables(tables), []); // nothing pending: nothing rewritten
+  closeRunTables(tables);
   Deno.removeSync(dir, { recursive: true });
 });
 
