@@ -7,7 +7,10 @@
  * the mean with its 95% interval and the worst seed over all of them. Arguments after `--` go to
  * every run unchanged, except that `{seed}` in them becomes the run's seed (e.g.
  * `--base.path bases/seed{seed}` to reuse bases built earlier). A run directory that already holds
- * a finished run is read, not run again; an interrupted one is resumed.
+ * a finished run is read, not run again: one this script ran (its wall time is in `sweep.json`), or
+ * one made another way, e.g. by `deno task demo -- --seed S --run-dir OUT/seedS` (its last
+ * checkpoint is at the run's last iteration; its wall time is unknown and printed as `-`). An
+ * interrupted one is resumed.
  *
  * Usage: `deno run -A experiments/seed_sweep.ts --seeds 1,2,3,4,5 --out runs/sweep [--jobs 2]
  * [--scenario FrozenLake-NoSlip] [--bar 0.9] [-- DEMO FLAGS]`. Prints a table on stderr and one
@@ -16,6 +19,7 @@
  * @module
  */
 import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
 import { c, parseConfigArgs } from "../lib/config/mod.ts";
 import { runMain, UsageError } from "../lib/util/main.ts";
 import { seedOutcome, summarizeSweep, sweepTable } from "../lib/viz/sweep.ts";
@@ -44,9 +48,13 @@ function _parseSeeds(text: string | undefined): number[] {
   return seeds;
 }
 
-async function _runSeed(seed: number, dir: string, extra: readonly string[]): Promise<number> {
+async function _runSeed(
+  seed: number,
+  dir: string,
+  extra: readonly string[],
+): Promise<number | null> {
   const finished = await _finished(dir);
-  if (finished !== null) return finished;
+  if (finished !== undefined) return finished;
   let resume = false;
   try {
     resume = (await Deno.stat(join(dir, "meta.json"))).isFile;
@@ -85,12 +93,24 @@ async function _runSeed(seed: number, dir: string, extra: readonly string[]): Pr
   return seconds;
 }
 
-/** Wall seconds of a finished run in `dir` (written by this script), or null. */
-async function _finished(dir: string): Promise<number | null> {
+/**
+ * Whether `dir` holds a finished run: its wall seconds when this script ran it (`sweep.json`),
+ * null when it finished another way (last checkpoint at the config's last iteration), undefined
+ * when it is missing or unfinished.
+ */
+async function _finished(dir: string): Promise<number | null | undefined> {
   try {
     return JSON.parse(await Deno.readTextFile(join(dir, "sweep.json"))).seconds;
+  } catch { /* not run by this script */ }
+  try {
+    const state = JSON.parse(
+      await Deno.readTextFile(join(dir, "checkpoint", "trainer_state.json")),
+    );
+    const config = parseYaml(await Deno.readTextFile(join(dir, "config.yaml")));
+    const last = config?.msgrpo?.iterations;
+    return Number.isInteger(last) && state.iteration === last ? null : undefined;
   } catch {
-    return null;
+    return undefined;
   }
 }
 
@@ -111,18 +131,21 @@ async function main(): Promise<void> {
   const seeds = _parseSeeds(values.seeds);
   const jobs = values.jobs;
   const dirOf = (s: number) => join(values.out, `seed${s}`);
-  const seconds = new Map<number, number>();
+  const seconds = new Map<number, number | null>();
   const queue = [...seeds];
   const worker = async () => {
     for (let s = queue.shift(); s !== undefined; s = queue.shift()) {
-      console.error(`seed ${s}: running into ${dirOf(s)}`);
-      seconds.set(s, await _runSeed(s, dirOf(s), extra));
-      console.error(`seed ${s}: done in ${seconds.get(s)!.toFixed(0)} s`);
+      console.error(`seed ${s}: ${dirOf(s)}`);
+      const wall = await _runSeed(s, dirOf(s), extra);
+      seconds.set(s, wall);
+      console.error(
+        `seed ${s}: ${wall === null ? "finished earlier" : `done in ${wall.toFixed(0)} s`}`,
+      );
     }
   };
   await Promise.all(Array.from({ length: Math.min(jobs, seeds.length) }, worker));
   const outcomes = seeds.map((s) =>
-    seedOutcome(dirOf(s), values.scenario, { seed: s, seconds: seconds.get(s)! })
+    seedOutcome(dirOf(s), values.scenario, { seed: s, seconds: seconds.get(s) ?? null })
   );
   const summary = summarizeSweep(outcomes, values.bar);
   console.error(sweepTable(outcomes, summary));
