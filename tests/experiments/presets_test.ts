@@ -15,8 +15,6 @@ const sections = (file: string) =>
 const DEPARTURES: Record<string, string> = {
   "msgrpo.replay_groups": "0",
   "msgrpo.entropy_coef": "0",
-  "msgrpo.kl_guard": "null",
-  "msgrpo.stop": "[]",
   "optim.schedule": '"constant"',
 };
 
