@@ -20,6 +20,7 @@ export {
   checkAgentCount,
   checkRenderStyle,
   formatActionTag,
+  isCanonicalAnswer,
   parseActionTag,
   RENDER_STYLES,
   type RenderStyle,

@@ -132,6 +132,31 @@ export function parseActionTag(text: string, names: readonly string[]): number |
 }
 
 /**
+ * Whether an answer is exactly the canonical answer of the action it names: nothing before the
+ * tag, after it or inside it, no other case or spacing. The parser reads more than this (see the
+ * module doc); a strict reader counts everything else as invalid.
+ *
+ * @param env the environment (its parser and canonical answers).
+ * @param text the model's answer.
+ * @param agent the answering agent (default 0).
+ * @returns true when `text` parses to an action `a` and equals `env.formatAction(a)`.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FrozenLakeEnv } from "./frozen_lake.ts";
+ * import { isCanonicalAnswer } from "./tsmg.ts";
+ * const env = new FrozenLakeEnv();
+ * assert.equal(isCanonicalAnswer(env, "<action>left</action>"), true);
+ * assert.equal(isCanonicalAnswer(env, "<action>left</action>0right"), false); // parses as left
+ * assert.equal(isCanonicalAnswer(env, "<action>jump</action>"), false); // parses to nothing
+ * ```
+ */
+export function isCanonicalAnswer(env: TextEnv, text: string, agent = 0): boolean {
+  const a = env.parseAction(text, agent);
+  return a !== null && text === env.formatAction(a);
+}
+
+/**
  * The canonical answer text for an action name.
  * @param name the action's name.
  * @returns `<action>name</action>`.

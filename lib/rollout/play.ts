@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { TextEnv } from "../env/tsmg.ts";
+import { isCanonicalAnswer, type TextEnv } from "../env/tsmg.ts";
 import type { ActOptions, Policy } from "../policy/types.ts";
 import { decisionSeed } from "../util/seeds.ts";
 import type { StepRecord } from "./types.ts";
@@ -35,6 +35,12 @@ export interface PlayOptions extends Omit<ActOptions, "seed"> {
   seed: number;
   /** Subtracted from a step's reward when the answer names no legal action. */
   formatPenalty: number;
+  /**
+   * Count an answer as invalid unless it is exactly the canonical answer of the action it names
+   * ({@link isCanonicalAnswer}): the default action is played and the penalty paid (default false:
+   * the environment's parser decides). The step still records the answer as written.
+   */
+  strictAnswers?: boolean;
 }
 
 /** Totals over one {@link playEpisodes} call. */
@@ -95,7 +101,9 @@ export async function playEpisodes(
     live.forEach((i, row) => {
       const c = completions[row];
       const env = specs[i].env;
-      const result = env.stepText([c.text], options.formatPenalty);
+      const strictInvalid = options.strictAnswers === true && !isCanonicalAnswer(env, c.text);
+      // "" names no action: the environment plays its default action and subtracts the penalty
+      const result = env.stepText([strictInvalid ? "" : c.text], options.formatPenalty);
       stats.promptTokens += c.usage.promptTokens;
       stats.completionTokens += c.usage.completionTokens;
       const reward = result.rewards[0];

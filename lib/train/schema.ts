@@ -66,6 +66,13 @@ export const trainFields = {
       doc: "stop strings: an answer ends at the token that completes one (kept, trained on), in " +
         "rollouts and evaluation; [] = until the end-of-text token or the cap (paper)",
     }),
+    strict_answers: c.bool({
+      default: false,
+      doc:
+        "in training rollouts an answer is valid only if it is exactly the canonical answer of " +
+        "the action it names (e.g. <action>left</action>); anything else gets the default action " +
+        "and the format penalty (false = the environment's own parser, paper)",
+    }),
     gamma: c.float({
       default: 1,
       min: 0,

@@ -224,6 +224,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
         temperature: cfg.msgrpo.temperature,
         seed: cfg.seed,
         formatPenalty: cfg.env.format_penalty,
+        strictAnswers: cfg.msgrpo.strict_answers,
         maxNewTokens: cfg.msgrpo.max_new_tokens,
       });
       if (cfg.msgrpo.replay_groups > 0) {

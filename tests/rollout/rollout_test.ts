@@ -94,3 +94,37 @@ Deno.test("playEpisodes() applies the format penalty to invalid answers and batc
   assert.equal(stats.promptTokens, 45);
   assert.equal(stats.completionTokens, 30);
 });
+
+Deno.test("playEpisodes() with strictAnswers counts anything but the canonical answer as invalid", async () => {
+  const play = (text: string, strictAnswers: boolean) =>
+    playEpisodes(
+      [{
+        env: new FrozenLakeEnv({ mapName: "4x4", slippery: false, maxSteps: 5 }),
+        initialStateSeed: 0,
+        dynamicsSeed: 0,
+      }],
+      new _FixedTextPolicy(text),
+      { temperature: 1, seed: 0, formatPenalty: 0.25, strictAnswers },
+    );
+  const junk = "<action>down</action>0right"; // the parser reads it as down
+  // Lenient: down, down, down from S walks into the hole at row 4 (3 steps, valid, no penalty).
+  const lenient = (await play(junk, false)).episodes[0];
+  assert.deepEqual(lenient.steps.map((s) => [s.action, s.valid, s.reward]), [
+    [1, true, 0],
+    [1, true, 0],
+    [1, true, 0],
+  ]);
+  // Strict: each answer is invalid, so the default action (left) keeps the agent at S until the
+  // step cap, paying the penalty each step; the step records the answer as written.
+  const strict = (await play(junk, true)).episodes[0];
+  assert.equal(strict.steps.length, 5);
+  assert.ok(strict.steps.every((s) => s.action === 0 && !s.valid && s.reward === -0.25));
+  assert.equal(strict.steps[0].completionText, junk);
+  assert.equal(strict.return, -1.25);
+  // The canonical answer is valid either way.
+  const canonical = (await play("<action>down</action>", true)).episodes[0];
+  assert.deepEqual(canonical.steps.map((s) => [s.action, s.valid]), [[1, true], [1, true], [
+    1,
+    true,
+  ]]);
+});
