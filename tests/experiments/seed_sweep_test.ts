@@ -38,17 +38,13 @@ function fakeRun(dir: string, iterations: number, checkpointAt: number, finals: 
 
 // Flags after `--` go to every run the sweep starts; this one makes such a run fail at once.
 const FAIL_IF_RUN = ["--", "--no-such-flag", "1"];
+const sweepSeed3 = (out: string) =>
+  runScript("experiments/seed_sweep.ts", ["--seeds", "3", "--out", out, ...FAIL_IF_RUN]);
 
 Deno.test("seed_sweep reads a run the main job finished on its own instead of resuming it", async () => {
   const out = Deno.makeTempDirSync({ prefix: "msgrpo-sweep-" });
   fakeRun(join(out, "seed3"), 30, 30, [0.8, 0.9, 1.0]);
-  const r = await runScript("experiments/seed_sweep.ts", [
-    "--seeds",
-    "3",
-    "--out",
-    out,
-    ...FAIL_IF_RUN,
-  ]);
+  const r = await sweepSeed3(out);
   assert.equal(r.code, 0, r.stderr);
   const summary = summaryOf(r) as { seeds: Record<string, unknown>[] };
   const { seed, final, last3, best, base, seconds } = summary.seeds[0];
@@ -69,13 +65,7 @@ Deno.test("seed_sweep resumes a run whose last checkpoint is before its last ite
   const out = Deno.makeTempDirSync({ prefix: "msgrpo-sweep-" });
   fakeRun(join(out, "seed3"), 30, 20, [0.8, 0.9]);
   Deno.writeTextFileSync(join(out, "seed3", "meta.json"), "{}");
-  const r = await runScript("experiments/seed_sweep.ts", [
-    "--seeds",
-    "3",
-    "--out",
-    out,
-    ...FAIL_IF_RUN,
-  ]);
+  const r = await sweepSeed3(out);
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /seed 3: the main job failed/);
   assert.match(Deno.readTextFileSync(join(out, "seed3.log")), /no-such-flag/);
