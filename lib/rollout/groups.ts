@@ -7,7 +7,7 @@
 import type { TextEnv } from "../env/tsmg.ts";
 import type { Policy } from "../policy/types.ts";
 import { trainingDynamicsSeed, trainingSamplingSeed } from "../util/seeds.ts";
-import { playEpisodes, type PlayOptions, type PlayStats } from "./play.ts";
+import { playEpisodes, type PlayStats } from "./play.ts";
 import type { Episode } from "./types.ts";
 
 /** Options of {@link collectGroups}. */
@@ -24,7 +24,7 @@ export interface GroupRolloutOptions {
   seed: number;
   /** Subtracted from a step's reward when the answer is invalid. */
   formatPenalty: number;
-  /** Only exact canonical answers are valid (see {@link PlayOptions.strictAnswers}). */
+  /** Only exact canonical answers are valid (`PlayOptions.strictAnswers` of {@link playEpisodes}). */
   strictAnswers?: boolean;
   /** Cap on generated tokens per decision. */
   maxNewTokens?: number;
