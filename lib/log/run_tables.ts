@@ -54,7 +54,7 @@ export function openRunTables(dir: string, opts: TableWriterOptions = {}): RunTa
  */
 export function consolidateRunTables(tables: RunTableWriters): string[] {
   const done: string[] = [];
-  for (const w of [tables.steps, tables.episodes, tables.updates, tables.eval]) {
+  for (const w of _writers(tables)) {
     if (!w.pending) continue;
     w.consolidate();
     done.push(w.schema.name);
@@ -64,5 +64,10 @@ export function consolidateRunTables(tables: RunTableWriters): string[] {
 
 /** Close the four writers (consolidating whatever is pending). */
 export function closeRunTables(tables: RunTableWriters): void {
-  for (const w of [tables.steps, tables.episodes, tables.updates, tables.eval]) w.close();
+  for (const w of _writers(tables)) w.close();
+}
+
+/** The four writers, in a fixed order. */
+function _writers(tables: RunTableWriters): TableWriter[] {
+  return [tables.steps, tables.episodes, tables.updates, tables.eval];
 }
