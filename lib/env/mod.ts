@@ -20,6 +20,7 @@ export {
   checkAgentCount,
   checkRenderStyle,
   formatActionTag,
+  actionNameSpan,
   isCanonicalAnswer,
   parseActionTag,
   RENDER_STYLES,

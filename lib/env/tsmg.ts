@@ -94,6 +94,7 @@ const _canonical = new WeakMap<readonly string[], Map<string, number>>();
 const _THINK_BLOCK = /<\s*think\s*>[\s\S]*?<\s*\/\s*think\s*>/gi;
 const _THINK_OPEN = /<\s*think\s*>/i;
 const _ACTION_TAG = /<\s*action\s*>\s*([^<]*?)\s*<\s*\/\s*action\s*>/i;
+const _ACTION_TAG_AT = /<\s*action\s*>\s*([^<]*?)\s*<\s*\/\s*action\s*>/id;
 
 /**
  * Read the action name from an answer in the toolkit's format (see the module doc for the rules).
@@ -129,6 +130,38 @@ export function parseActionTag(text: string, names: readonly string[]): number |
   const name = m[1].toLowerCase();
   const i = names.indexOf(name);
   return i >= 0 ? i : null;
+}
+
+/**
+ * Where the parser reads the action name: the character range of the name inside the answer's
+ * first complete action tag, by the rules of {@link parseActionTag} (complete `<think>` blocks are
+ * skipped, an unclosed `<think>` hides the rest). The range is returned whether or not the name is
+ * a legal action; an answer without a complete tag has none.
+ *
+ * @param text the model's answer.
+ * @returns `[start, end)` in `text` (empty when the tag is empty), or `null` without a tag.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { actionNameSpan } from "./tsmg.ts";
+ * assert.deepEqual(actionNameSpan("<action>left</action>"), [8, 12]);
+ * assert.deepEqual(actionNameSpan("<think><action>up</action></think><action> down </action>x"), [43, 47]);
+ * assert.equal(actionNameSpan("<action>left"), null);
+ * ```
+ */
+export function actionNameSpan(text: string): [number, number] | null {
+  if (typeof text !== "string" || text.indexOf("<") < 0) return null;
+  let body = text;
+  if (/think/i.test(body)) {
+    // blank the reasoning out with spaces of the same length, so indices stay those of `text`
+    body = body.replace(_THINK_BLOCK, (block) => " ".repeat(block.length));
+    const open = body.search(_THINK_OPEN);
+    if (open >= 0) body = body.slice(0, open);
+  }
+  const m = _ACTION_TAG_AT.exec(body);
+  if (m === null || m.indices === undefined) return null;
+  const name = m.indices[1];
+  return name === undefined ? null : [name[0], name[1]];
 }
 
 /**

@@ -51,6 +51,11 @@ export interface PpoClipLossInput {
   entropy?: tf.Tensor2D;
   /** Coefficient c of the entropy bonus (default 0). */
   entropyCoef?: number;
+  /**
+   * [B, T] 0/1: the tokens the bonus applies to (default: every completion token). The entropy
+   * statistic stays the mean over every token.
+   */
+  entropyMask?: tf.Tensor2D;
   /** Aggregation (default `"token-mean"`). */
   aggregation?: LossAggregation;
   /**
@@ -195,7 +200,8 @@ export function ppoClipLoss(input: PpoClipLossInput): PpoClipLossResult {
         gLp = tf.add(gLp, tf.mul(gKl, klBeta));
       }
     }
-    if (ent && entropyCoef !== 0) tokenLoss = tf.sub(tokenLoss, tf.mul(ent, entropyCoef));
+    const bonusWeight = input.entropyMask ? tf.mul(input.entropyMask, -entropyCoef) : -entropyCoef;
+    if (ent && entropyCoef !== 0) tokenLoss = tf.add(tokenLoss, tf.mul(ent, bonusWeight));
     const loss = tf.sum(tf.mul(a, tokenLoss)) as tf.Scalar;
 
     if (computeStats) {
@@ -215,7 +221,7 @@ export function ppoClipLoss(input: PpoClipLossInput): PpoClipLossResult {
       else fill(packed.dataSync());
     }
     // saved: ∂loss/∂logprobs (and ∂loss/∂entropy), scaled by dy in the backward pass
-    save(ent ? [tf.mul(a, gLp), tf.mul(a, -entropyCoef)] : [tf.mul(a, gLp)]);
+    save(ent ? [tf.mul(a, gLp), tf.mul(a, bonusWeight)] : [tf.mul(a, gLp)]);
     return {
       value: loss,
       gradFunc: (dy: tf.Scalar, saved: tf.Tensor[]) => saved.map((g) => tf.mul(dy, g)),
@@ -273,6 +279,7 @@ function _checkInput(
   same("mask", input.mask);
   same("refLogprobs", input.refLogprobs);
   same("entropy", input.entropy);
+  same("entropyMask", input.entropyMask);
   for (const [name, t] of [["advantages", input.advantages], ["weights", input.weights]] as const) {
     if (t && (t.rank !== 1 || t.shape[0] !== shape[0])) {
       throw new Error(

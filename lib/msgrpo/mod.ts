@@ -32,6 +32,12 @@ export {
   poolAdvantages,
 } from "./advantages.ts";
 export { solvedGroupAdvantages } from "./solved.ts";
+export {
+  DECISION_MASK_CACHE,
+  decisionMasker,
+  decisionTokenMask,
+  type DecodeIds,
+} from "./decision_tokens.ts";
 export { type KlProbeOptions, klProbeRows } from "./kl_probe.ts";
 export {
   drawEpisodes,

@@ -145,6 +145,11 @@ export const trainFields = {
       min: 0,
       doc: "entropy bonus coefficient (with entropy_target: its starting value)",
     }),
+    entropy_tokens: c.enum(["all", "action"], {
+      default: "all",
+      doc: "the completion tokens the entropy bonus applies to: all of them, or only the tokens " +
+        "of the action name the parser reads (lib/msgrpo/decision_tokens.ts)",
+    }),
     entropy_target: c.float<true>({
       default: null,
       nullable: true,

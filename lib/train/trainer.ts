@@ -32,6 +32,7 @@ import { releaseBufferPool } from "../engine/memory.ts";
 import { attachLora, loadLora } from "../model/lora.ts";
 import { Qwen2Model } from "../model/qwen2.ts";
 import { Tokenizer } from "../model/tokenizer.ts";
+import { decisionMasker } from "../msgrpo/decision_tokens.ts";
 import { LapPolicy } from "../policy/lap.ts";
 import { collectGroups } from "../rollout/groups.ts";
 import { evaluateScenarios } from "../rollout/evaluate_run.ts";
@@ -166,6 +167,10 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
     maxNewTokens: cfg.msgrpo.max_new_tokens,
     stop: cfg.msgrpo.stop,
   });
+  // the entropy bonus on the action name's tokens only (msgrpo.entropy_tokens: action)
+  const entropyMask = cfg.msgrpo.entropy_tokens === "action"
+    ? decisionMasker((ids) => tokenizer.decode([...ids], { skipSpecial: true }))
+    : undefined;
   const tables = openRunTables(opts.runDir, {
     ...(checkpointDir ? { truncateAfter: start } : {}),
     consolidateEveryS: CONSOLIDATE_EVERY_S,
@@ -246,7 +251,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
       const outcome = await msgrpoUpdate(
         { model, optimizer, reference },
         prepared,
-        updateOptions(cfg, entropyCoef),
+        { ...updateOptions(cfg, entropyCoef), entropyMask },
       );
       await releaseBufferPool();
       const t2 = performance.now();

@@ -68,6 +68,11 @@ export interface UpdateOptions {
   klBeta: number;
   /** Entropy bonus coefficient of this update. */
   entropyCoef: number;
+  /**
+   * The completion tokens the entropy bonus applies to, as a 0/1 mask per token (e.g.
+   * `decisionMasker`'s decision tokens); default every token.
+   */
+  entropyMask?: (completionIds: readonly number[]) => readonly number[];
   /** Global gradient-norm clip. */
   gradClip: number;
   /**
@@ -211,6 +216,9 @@ async function _optimizerStep(
     const old = tf.tensor2d(micro.oldLogprobs, [prompts.length, micro.completionLen]);
     const adv = tf.tensor1d(micro.advantages);
     const w = tf.tensor1d(micro.weights);
+    const bonusMask = opts.entropyMask && opts.entropyCoef !== 0
+      ? _entropyMaskTensor(micro.completions, micro.completionLen, opts.entropyMask)
+      : undefined;
     let out: ReturnType<typeof ppoClipLoss> | undefined;
     const { value, grads } = tf.variableGrads(() => {
       const s = sequenceLogprobs(ctx.model, prompts, completions, { ...score, entropy: true });
@@ -226,6 +234,7 @@ async function _optimizerStep(
         klBeta: opts.klBeta,
         entropy: s.entropy,
         entropyCoef: opts.entropyCoef,
+        entropyMask: bonusMask,
         normalizer,
         deferStats: true,
       });
@@ -243,6 +252,7 @@ async function _optimizerStep(
       } else sums.set(name, g);
     }
     tf.dispose([old, adv, w]);
+    bonusMask?.dispose();
     ref?.dispose();
     const st = await out!.readStats();
     stats.clip += st.clipFrac * st.tokens;
@@ -269,6 +279,25 @@ async function _optimizerStep(
     tokens: stats.tokens,
     gradNorm: norm,
   };
+}
+
+/** The [B, T] 0/1 tensor of a micro-batch's entropy-bonus tokens (padding stays 0). */
+function _entropyMaskTensor(
+  completions: readonly number[][],
+  width: number,
+  entropyMask: (completionIds: readonly number[]) => readonly number[],
+): tf.Tensor2D {
+  const values = new Float32Array(completions.length * width);
+  completions.forEach((ids, b) => {
+    const mask = entropyMask(ids);
+    if (mask.length !== ids.length) {
+      throw new Error(
+        `msgrpoUpdate: entropyMask gave ${mask.length} values for a ${ids.length}-token completion`,
+      );
+    }
+    values.set(mask, b * width);
+  });
+  return tf.tensor2d(values, [completions.length, width]);
 }
 
 /** Most halvings of an update's parameter change the `"shrink"` KL guard tries (1/32 of it). */

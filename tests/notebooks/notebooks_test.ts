@@ -85,9 +85,17 @@ for (const name of names) {
     name: `${name} executes headlessly on the sample and shows PNG charts`,
     ignore: missing !== null,
     async fn() {
-      const outputs = await execute(name);
-      const pngs = outputs.filter((o) => o.data?.["image/png"]).length;
-      assert.ok(pngs >= 1, `${name}: no PNG output`);
+      const pngsOf = (outputs: { data?: Record<string, unknown> }[]) =>
+        outputs.filter((o) => o.data?.["image/png"]).length;
+      let pngs = pngsOf(await execute(name));
+      if (pngs === 0) {
+        // The Deno kernel can publish a display message after the cell's idle status, and
+        // nbconvert then drops it (seen once in ~20 full runs, with no cell error). One rerun
+        // tells that race from a notebook that shows no chart, which fails both times.
+        console.log(`${name}: no PNG in the executed notebook; executing it once more`);
+        pngs = pngsOf(await execute(name));
+      }
+      assert.ok(pngs >= 1, `${name}: no PNG output (two executions)`);
     },
   });
 }

@@ -114,3 +114,41 @@ Deno.test("msgrpoUpdate() at Â = 0 moves the policy only through the entropy bo
   assert.equal(out.entropyCoef, 0.5);
   ctx.model.dispose();
 });
+
+Deno.test("msgrpoUpdate() applies the entropy bonus only to the tokens entropyMask selects", async () => {
+  const eps = pool().map((e) => ({ ...e, steps: e.steps.map((s) => ({ ...s, reward: 0 })) }));
+  const p = prepareUpdate(eps, {
+    ...prep,
+    sampling: "aaw",
+    idleUpdate: "regularize",
+    regularized: true,
+  });
+  // rows [4, 5] and [6]; every Â = 0, so the loss is −coef · Σ(selected token entropies) / 3
+  const run = async (entropyMask?: (ids: readonly number[]) => readonly number[]) => {
+    const ctx = fresh();
+    const out = await msgrpoUpdate(ctx, p, { ...opts, entropyCoef: 0.5, entropyMask });
+    ctx.model.dispose();
+    return out;
+  };
+  const all = await run();
+  const ones = await run((ids) => ids.map(() => 1));
+  const none = await run((ids) => ids.map(() => 0));
+  const first = await run((ids) => ids.map((_, j) => (j === 0 ? 1 : 0)));
+  const rest = await run((ids) => ids.map((_, j) => (j === 0 ? 0 : 1)));
+  assert.equal(ones.loss, all.loss, "a mask of ones is the unmasked bonus");
+  assert.equal(none.loss, 0);
+  assert.equal(none.gradNorm, 0, "no selected token, no gradient");
+  assert.ok(first.loss! < 0 && rest.loss! < 0, `${first.loss}, ${rest.loss}`);
+  assert.ok(
+    Math.abs(first.loss! + rest.loss! - all.loss!) < 1e-6,
+    `the bonus is a sum over tokens: ${first.loss} + ${rest.loss} vs ${all.loss}`,
+  );
+  // the logged entropy stays the mean over every token, whatever the mask
+  assert.ok(Math.abs(none.entropy! - all.entropy!) < 1e-6);
+  const ctx = fresh();
+  await assert.rejects(
+    () => msgrpoUpdate(ctx, p, { ...opts, entropyCoef: 0.5, entropyMask: () => [1] }),
+    /entropyMask gave 1 values for a 2-token completion/,
+  );
+  ctx.model.dispose();
+});
