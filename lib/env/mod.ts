@@ -16,11 +16,11 @@
  */
 
 export {
+  actionNameSpan,
   checkAction,
   checkAgentCount,
   checkRenderStyle,
   formatActionTag,
-  actionNameSpan,
   isCanonicalAnswer,
   parseActionTag,
   RENDER_STYLES,
