@@ -95,14 +95,19 @@ Deno.test("msgrpoUpdate() accumulates micro-batch gradients to the full batch's 
   split.model.dispose();
 });
 
-Deno.test("msgrpoUpdate() at Â = 0 moves the policy only through the entropy bonus", async () => {
+/** The pool with every reward 0, prepared as an idle update (the entropy bonus alone trains). */
+function idleUpdate() {
   const eps = pool().map((e) => ({ ...e, steps: e.steps.map((s) => ({ ...s, reward: 0 })) }));
-  const p = prepareUpdate(eps, {
+  return prepareUpdate(eps, {
     ...prep,
     sampling: "aaw",
     idleUpdate: "regularize",
     regularized: true,
   });
+}
+
+Deno.test("msgrpoUpdate() at Â = 0 moves the policy only through the entropy bonus", async () => {
+  const p = idleUpdate();
   assert.equal(p.idle, true);
   const ctx = fresh();
   const out = await msgrpoUpdate(ctx, p, { ...opts, entropyCoef: 0.5 });
@@ -116,13 +121,7 @@ Deno.test("msgrpoUpdate() at Â = 0 moves the policy only through the entropy bo
 });
 
 Deno.test("msgrpoUpdate() applies the entropy bonus only to the tokens entropyMask selects", async () => {
-  const eps = pool().map((e) => ({ ...e, steps: e.steps.map((s) => ({ ...s, reward: 0 })) }));
-  const p = prepareUpdate(eps, {
-    ...prep,
-    sampling: "aaw",
-    idleUpdate: "regularize",
-    regularized: true,
-  });
+  const p = idleUpdate();
   // rows [4, 5] and [6]; every Â = 0, so the loss is −coef · Σ(selected token entropies) / 3
   const run = async (entropyMask?: (ids: readonly number[]) => readonly number[]) => {
     const ctx = fresh();
