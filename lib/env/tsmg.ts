@@ -93,8 +93,8 @@ export interface TextEnv {
 const _canonical = new WeakMap<readonly string[], Map<string, number>>();
 const _THINK_BLOCK = /<\s*think\s*>[\s\S]*?<\s*\/\s*think\s*>/gi;
 const _THINK_OPEN = /<\s*think\s*>/i;
-const _ACTION_TAG = /<\s*action\s*>\s*([^<]*?)\s*<\s*\/\s*action\s*>/i;
-const _ACTION_TAG_AT = /<\s*action\s*>\s*([^<]*?)\s*<\s*\/\s*action\s*>/id;
+/** The first complete action tag; the `d` flag gives the name's indices. */
+const _ACTION_TAG = /<\s*action\s*>\s*([^<]*?)\s*<\s*\/\s*action\s*>/id;
 
 /**
  * Read the action name from an answer in the toolkit's format (see the module doc for the rules).
@@ -118,17 +118,9 @@ export function parseActionTag(text: string, names: readonly string[]): number |
   }
   const hit = exact.get(text);
   if (hit !== undefined) return hit;
-  let body = text;
-  if (body.indexOf("<") < 0) return null;
-  if (/think/i.test(body)) {
-    body = body.replace(_THINK_BLOCK, " ");
-    const open = body.search(_THINK_OPEN);
-    if (open >= 0) body = body.slice(0, open);
-  }
-  const m = _ACTION_TAG.exec(body);
-  if (m === null) return null;
-  const name = m[1].toLowerCase();
-  const i = names.indexOf(name);
+  const span = actionNameSpan(text);
+  if (span === null) return null;
+  const i = names.indexOf(text.slice(span[0], span[1]).toLowerCase());
   return i >= 0 ? i : null;
 }
 
@@ -158,7 +150,7 @@ export function actionNameSpan(text: string): [number, number] | null {
     const open = body.search(_THINK_OPEN);
     if (open >= 0) body = body.slice(0, open);
   }
-  const m = _ACTION_TAG_AT.exec(body);
+  const m = _ACTION_TAG.exec(body);
   if (m === null || m.indices === undefined) return null;
   const name = m.indices[1];
   return name === undefined ? null : [name[0], name[1]];
