@@ -31,6 +31,13 @@ const _advantage = col.float64(
     "division when that option is off); every step of an episode carries the same value.",
   { unit: "-" },
 );
+const _stepAdvantage = col.float64(
+  "Advantage the step was trained with: the episode's group-relative Â_e = (R_e − mean_g R) / " +
+    "(std_g R + 1e-6) (no std division when that option is off), the same on every step of an " +
+    "episode; with `msgrpo.step_advantage` ω > 0, Â_e + ω · A^S, A^S the step's return-to-go " +
+    "centred over the group's visits of the same state.",
+  { unit: "-" },
+);
 const _timesDrawn = col.int32(
   "How many times the episode was drawn into this iteration's update batch (0 = not used; " +
     "with replacement an episode can be drawn several times, and its steps enter the batch " +
@@ -63,7 +70,7 @@ export const STEPS = defineTable("steps", "One row per environment step of a tra
   valid: col.bool("Whether the completion named a legal action."),
   reward: col.float64("Reward of this step, format penalty included.", { unit: "reward" }),
   done: col.bool("Whether the episode ended at this step (terminated or truncated)."),
-  advantage: _advantage,
+  advantage: _stepAdvantage,
   times_drawn: _timesDrawn,
   logprob_sum: col.float64(
     "Sum of the natural-log probabilities of the completion's tokens under the policy that " +

@@ -87,11 +87,13 @@ export function mergeDuplicateRows(rows: readonly TrainingRow[]): TrainingRow[] 
 
 /**
  * Turn the pool into training rows: every step of every episode with `timesDrawn[e] > 0` enters
- * once, with weight `timesDrawn[e]` and advantage `advantages[e]`.
+ * once, with weight `timesDrawn[e]` and advantage `advantages[e]` (or, when `stepAdvantages` is
+ * given, the step's own `stepAdvantages[e][t]`, `step_advantages.ts`).
  *
  * @param episodes the iteration's pool.
  * @param advantages Â_e per episode.
  * @param timesDrawn draw count per episode (from `drawEpisodes`).
+ * @param stepAdvantages optional advantage per step of each episode (replaces Â_e on its rows).
  * @returns rows in pool order, then time order.
  * @example
  * ```ts
@@ -111,6 +113,7 @@ export function buildBatch(
   episodes: readonly Episode[],
   advantages: readonly number[],
   timesDrawn: readonly number[],
+  stepAdvantages?: readonly (readonly number[])[],
 ): TrainingRow[] {
   if (advantages.length !== episodes.length || timesDrawn.length !== episodes.length) {
     throw new Error(
@@ -128,7 +131,14 @@ export function buildBatch(
       throw new Error(`batch.ts buildBatch: advantages[${e}] is ${advantages[e]}`);
     }
     if (k === 0) return;
-    for (const s of ep.steps) {
+    const perStep = stepAdvantages?.[e];
+    if (stepAdvantages && perStep?.length !== ep.steps.length) {
+      throw new Error(
+        `batch.ts buildBatch: episode ${e} has ${ep.steps.length} steps but ` +
+          `${perStep?.length ?? 0} step advantages`,
+      );
+    }
+    for (const [t, s] of ep.steps.entries()) {
       if (s.oldLogprobs.length !== s.completionIds.length) {
         throw new Error(
           `batch.ts buildBatch: episode ${e} step ${s.t}: ${s.completionIds.length} completion ` +
@@ -142,7 +152,7 @@ export function buildBatch(
         promptIds: s.promptIds,
         completionIds: s.completionIds,
         oldLogprobs: s.oldLogprobs,
-        advantage: advantages[e],
+        advantage: perStep ? perStep[t] : advantages[e],
         weight: k,
       });
     }

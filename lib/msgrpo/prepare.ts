@@ -7,10 +7,12 @@
  * 2. Group-relative advantages Â_e ({@link assignAdvantages}); with `solvedAdvantage` λ > 0 the
  *    episodes of a group that all succeeded get λ instead of 0 ({@link solvedGroupAdvantages}).
  * 3. Draw counts ({@link drawEpisodes}) from the Rng of `drawSeed(seed, iteration)`.
- * 4. Training rows ({@link buildBatch}). When every Â is 0 the update is skipped, unless
+ * 4. With `stepAdvantage` ω > 0, each step's advantage becomes Â_e + ω · A^S, A^S the step's
+ *    return-to-go centred over the group's visits of the same state ({@link stepAdvantages}).
+ * 5. Training rows ({@link buildBatch}). When every Â is 0 the update is skipped, unless
  *    `idleUpdate: "regularize"` and the loss has other terms (entropy bonus, reference KL): then
  *    every episode enters once with Â = 0 (`idle`).
- * 5. Optimizer steps: `epochs` passes over the rows (pass 0 in pool order, pass k > 0 shuffled by
+ * 6. Optimizer steps: `epochs` passes over the rows (pass 0 in pool order, pass k > 0 shuffled by
  *    the Rng of `shuffleSeed(seed, iteration, k)`), each split into `minibatches` contiguous
  *    slices; a slice's loss normalizer is taken ({@link lossNormalizer}), its duplicate rows are
  *    merged ({@link mergeDuplicateRows}) and cut into padded micro-batches ({@link microBatches},
@@ -43,6 +45,7 @@ import {
 import { drawEpisodes, type SamplingMode } from "./sampling.ts";
 import { klProbeRows } from "./kl_probe.ts";
 import { solvedGroupAdvantages } from "./solved.ts";
+import { stepAdvantages } from "./step_advantages.ts";
 import type { Episode } from "./types.ts";
 
 /** Options of {@link prepareUpdate} (the `msgrpo` section of a training config, typed). */
@@ -59,6 +62,8 @@ export interface PrepareOptions {
   scope?: AdvantageScope;
   /** Â of every episode of a group that all succeeded with equal returns (default 0, the paper). */
   solvedAdvantage?: number;
+  /** Weight ω of the anchor-state step advantage (default 0, the paper: every step carries Â_e). */
+  stepAdvantage?: number;
   /** Episode sampling arm (default `"aaw"`). */
   sampling?: SamplingMode;
   /** Number of draws M (default: pool size). */
@@ -99,6 +104,8 @@ export interface PreparedUpdate {
   returns: number[];
   /** Â_e per episode. */
   advantages: number[];
+  /** The training advantage of each step of each episode (Â_e on every step when ω = 0). */
+  stepAdvantages: number[][];
   /** Times each episode was drawn. */
   timesDrawn: number[];
   /** One summary per group. */
@@ -164,10 +171,15 @@ export function prepareUpdate(
     rng: new Rng(drawSeed(opts.seed, opts.iteration)),
   });
   const idle = drawn.noUpdate && opts.idleUpdate === "regularize" && opts.regularized === true;
+  const perStep = stepAdvantages(pool, advantages, idle ? 0 : opts.stepAdvantage ?? 0, {
+    gamma: opts.gamma,
+    normalize: opts.normalize,
+  });
   const rows = drawn.noUpdate && !idle ? [] : buildBatch(
     episodes,
     advantages,
     idle ? episodes.map(() => 1) : drawn.timesDrawn,
+    perStep,
   );
   const skipZero = opts.zeroAdvantageRows === "skip" && !idle;
   const steps: PreparedStep[] = [];
@@ -189,6 +201,7 @@ export function prepareUpdate(
   return {
     returns,
     advantages,
+    stepAdvantages: perStep,
     timesDrawn: drawn.timesDrawn,
     groups: assignment.groups,
     zeroVarianceFraction: assignment.zeroVarianceFraction,

@@ -10,13 +10,19 @@ import type { Episode } from "../rollout/types.ts";
 import type { UpdateOutcome } from "./update.ts";
 
 /** The per-episode columns of a prepared update that the rows report (pool order). */
-export type EpisodeColumns = Pick<PreparedUpdate, "returns" | "advantages" | "timesDrawn">;
+export type EpisodeColumns =
+  & Pick<
+    PreparedUpdate,
+    "returns" | "advantages" | "timesDrawn"
+  >
+  & Partial<Pick<PreparedUpdate, "stepAdvantages">>;
 
 /**
  * Step and episode rows of one iteration.
  *
  * @param episodes the iteration's pool.
- * @param prepared its update's returns, advantages and draws (pool order).
+ * @param prepared its update's returns, advantages and draws (pool order); a step row logs its
+ *   own training advantage when `stepAdvantages` is given, else the episode's.
  * @param actionNames the environment's action names (to log actions by name).
  * @returns rows for the `steps` and `episodes` tables.
  */
@@ -28,7 +34,7 @@ export function episodeRows(
   const steps: StepRow[] = [];
   const eps: EpisodeRow[] = episodes.map((e, k) => {
     const advantage = prepared.advantages[k], times_drawn = prepared.timesDrawn[k];
-    for (const s of e.steps) {
+    for (const [t, s] of e.steps.entries()) {
       steps.push({
         iteration: e.iteration,
         group: e.group,
@@ -43,7 +49,7 @@ export function episodeRows(
         valid: s.valid,
         reward: s.reward,
         done: s.done,
-        advantage,
+        advantage: prepared.stepAdvantages?.[k]?.[t] ?? advantage,
         times_drawn,
         logprob_sum: s.oldLogprobs.reduce((a, b) => a + b, 0),
       });

@@ -87,6 +87,12 @@ export const trainFields = {
       default: "group",
       doc: "std over the group or the pool",
     }),
+    step_advantage: c.float({
+      default: 0,
+      min: 0,
+      doc: "weight ω of the step-level advantage: each step trains with Â_e + ω · A^S, A^S its " +
+        "return-to-go centred over the group's visits of the same state (GiGPO; 0 = paper)",
+    }),
     solved_advantage: c.float({
       default: 0,
       min: 0,

@@ -31,6 +31,7 @@ export function prepareOptions(
     normalize: m.advantage_norm,
     scope: m.advantage_scope,
     solvedAdvantage: m.solved_advantage,
+    stepAdvantage: m.step_advantage,
     sampling: m.sampling,
     draws: m.draws ?? undefined,
     replacement: m.replacement,

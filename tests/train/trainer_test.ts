@@ -48,6 +48,7 @@ Deno.test("train() resumed after a crash writes the same tables as an uninterrup
     "msgrpo.kl_beta=0.05",
     "msgrpo.kl_reference=checkpoint",
     "msgrpo.solved_advantage=0.5",
+    "msgrpo.step_advantage=1",
     "msgrpo.kl_guard=0.02",
     "msgrpo.entropy_coef=0.01",
     "msgrpo.entropy_target=0.5",
@@ -90,6 +91,19 @@ Deno.test("train() resumed after a crash writes the same tables as an uninterrup
     assert.equal(u.kl_probe !== null, u.updated, JSON.stringify(u));
     assert.equal(u.kl_rollback, u.kl_probe !== null && u.kl_probe > 0.02);
   }
+  // the step-level advantage reached the steps table: some episode's steps carry different values
+  const steps = readTable(`${whole}/steps.arrow`).objects() as {
+    iteration: number;
+    group: number;
+    episode: number;
+    advantage: number;
+  }[];
+  const perEpisode = new Map<string, Set<number>>();
+  for (const s of steps) {
+    const key = `${s.iteration}/${s.group}/${s.episode}`;
+    perEpisode.set(key, (perEpisode.get(key) ?? new Set()).add(s.advantage));
+  }
+  assert.ok([...perEpisode.values()].some((v) => v.size > 1), "no step-level advantage logged");
   await Deno.remove(whole, { recursive: true });
   await Deno.remove(crashed, { recursive: true });
 });
