@@ -14,7 +14,6 @@ const sections = (file: string) =>
 // Every departure of docs/algorithm.md that the main job's recipe turns on, with its neutral value.
 const DEPARTURES: Record<string, string> = {
   "msgrpo.replay_groups": "0",
-  "msgrpo.step_advantage": "0",
   "msgrpo.entropy_coef": "0",
   "optim.schedule": '"constant"',
 };
