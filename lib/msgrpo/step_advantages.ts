@@ -24,17 +24,18 @@
  *
  * @module
  */
-import { groupKeys, membersByKey } from "./advantages.ts";
+import {
+  type GroupAdvantageOptions,
+  groupAdvantages,
+  groupKeys,
+  membersByKey,
+} from "./advantages.ts";
 import type { Episode } from "./types.ts";
 
-/** Options of {@link anchorStateAdvantages}. */
-export interface AnchorStateOptions {
+/** Options of {@link anchorStateAdvantages}: γ, and the scaling of {@link groupAdvantages}. */
+export interface AnchorStateOptions extends Pick<GroupAdvantageOptions, "normalize" | "eps"> {
   /** Discount γ of the return-to-go (default 1). */
   gamma?: number;
-  /** `"std"` (default): divide centred returns-to-go by std + eps; `"none"`: centre only. */
-  normalize?: "std" | "none";
-  /** Added to the standard deviation (default 1e-6). */
-  eps?: number;
 }
 
 /**
@@ -95,32 +96,17 @@ export function anchorStateAdvantages(
   episodes: readonly Episode[],
   opts: AnchorStateOptions = {},
 ): number[][] {
-  const normalize = opts.normalize ?? "std", eps = opts.eps ?? 1e-6;
-  if (normalize !== "std" && normalize !== "none") {
-    throw new Error(`step_advantages.ts: normalize must be "std" or "none", got ${normalize}`);
-  }
-  if (!Number.isFinite(eps) || eps < 0) {
-    throw new Error(`step_advantages.ts: eps must be a finite number >= 0, got ${eps}`);
-  }
   const togo = episodes.map((e) => returnsToGo(e.steps.map((s) => s.reward), opts.gamma));
   const out = episodes.map((e) => new Array<number>(e.steps.length).fill(0));
   for (const members of membersByKey(groupKeys(episodes)).values()) {
-    const visits = new Map<string, [number, number][]>();
-    for (const e of members) {
-      episodes[e].steps.forEach((s, t) => {
-        const key = s.promptIds.join(",");
-        const list = visits.get(key);
-        if (list) list.push([e, t]);
-        else visits.set(key, [[e, t]]);
+    const visits = members.flatMap((e) => episodes[e].steps.map((_, t) => [e, t] as const));
+    const states = visits.map(([e, t]) => episodes[e].steps[t].promptIds.join(","));
+    for (const same of membersByKey(states).values()) {
+      const adv = groupAdvantages(same.map((v) => togo[visits[v][0]][visits[v][1]]), {
+        normalize: opts.normalize,
+        eps: opts.eps,
       });
-    }
-    for (const list of visits.values()) {
-      const gs = list.map(([e, t]) => togo[e][t]);
-      if (gs.every((g) => g === gs[0])) continue;
-      const mean = gs.reduce((a, b) => a + b, 0) / gs.length;
-      const std = Math.sqrt(gs.reduce((a, g) => a + (g - mean) ** 2, 0) / gs.length);
-      const scale = normalize === "std" ? std + eps : 1;
-      list.forEach(([e, t], j) => (out[e][t] = (gs[j] - mean) / scale));
+      same.forEach((v, j) => (out[visits[v][0]][visits[v][1]] = adv[j]));
     }
   }
   return out;
